@@ -1,0 +1,6 @@
+//! The Logstash pipeline language: source files, the grammar (nom) producing an [`ast`],
+//! `${VAR}` substitution, and the errors a person can act on.
+
+pub mod ast;
+pub mod error;
+pub mod source;

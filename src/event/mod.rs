@@ -1,0 +1,376 @@
+//! The event model: what flows through a pipeline.
+//!
+//! An [`Event`] is a tree of [`Value`]s (its fields, `@timestamp` and `tags` among them),
+//! a separate `@metadata` tree that outputs never write, and the [`Finalizers`] that tie it to
+//! the receipts of the batches it came from. Fields are read and written through compiled
+//! [`FieldRef`]s.
+
+mod field_ref;
+pub mod json;
+mod text;
+mod value;
+
+pub use field_ref::{FieldRef, FieldRefError};
+pub use text::Text;
+pub use value::{write_float, write_timestamp, Object, Timestamp, Value};
+
+use crate::pipeline::receipt::{Delivery, Finalizers};
+
+pub const TIMESTAMP: &str = "@timestamp";
+pub const TAGS: &str = "tags";
+
+/// One log record or span on its way through a pipeline.
+#[derive(Debug)]
+pub struct Event {
+    fields: Value,
+    metadata: Value,
+    finalizers: Finalizers,
+}
+
+impl Clone for Event {
+    fn clone(&self) -> Event {
+        Event {
+            fields: self.fields.clone(),
+            metadata: self.metadata.clone(),
+            finalizers: self.finalizers.clone(),
+        }
+    }
+}
+
+impl Event {
+    /// An event with `fields`; `@timestamp` is set to now unless `fields` has one.
+    pub fn new(fields: Object) -> Event {
+        let mut event = Event {
+            fields: Value::Object(fields),
+            metadata: Value::Object(Object::new()),
+            finalizers: Finalizers::default(),
+        };
+        if !event.fields().contains_key(TIMESTAMP) {
+            event
+                .fields_mut()
+                .insert(Text::from_static(TIMESTAMP), Value::Timestamp(now()));
+        }
+        event
+    }
+
+    /// An event whose `message` is `line`, stamped now.
+    pub fn from_message(line: Text) -> Event {
+        let mut fields = Object::with_capacity(2);
+        fields.push_unchecked(Text::from_static("message"), Value::String(line));
+        Event::new(fields)
+    }
+
+    pub fn fields(&self) -> &Object {
+        match &self.fields {
+            Value::Object(o) => o,
+            _ => unreachable!("event fields are always an object"),
+        }
+    }
+
+    pub fn fields_mut(&mut self) -> &mut Object {
+        match &mut self.fields {
+            Value::Object(o) => o,
+            _ => unreachable!("event fields are always an object"),
+        }
+    }
+
+    pub fn metadata(&self) -> &Object {
+        match &self.metadata {
+            Value::Object(o) => o,
+            _ => unreachable!("event metadata is always an object"),
+        }
+    }
+
+    pub fn metadata_mut(&mut self) -> &mut Object {
+        match &mut self.metadata {
+            Value::Object(o) => o,
+            _ => unreachable!("event metadata is always an object"),
+        }
+    }
+
+    pub fn get(&self, field: &FieldRef) -> Option<&Value> {
+        let mut node = if field.is_metadata() {
+            &self.metadata
+        } else {
+            &self.fields
+        };
+        for segment in field.path() {
+            node = child(node, segment)?;
+        }
+        Some(node)
+    }
+
+    pub fn get_mut(&mut self, field: &FieldRef) -> Option<&mut Value> {
+        let mut node = if field.is_metadata() {
+            &mut self.metadata
+        } else {
+            &mut self.fields
+        };
+        for segment in field.path() {
+            node = child_mut(node, segment)?;
+        }
+        Some(node)
+    }
+
+    pub fn contains(&self, field: &FieldRef) -> bool {
+        self.get(field).is_some()
+    }
+
+    /// Sets `field`, creating the objects on its path. A scalar standing where the path needs
+    /// an object is replaced by one, as a later write wins in Logstash too.
+    pub fn insert(&mut self, field: &FieldRef, value: Value) -> Option<Value> {
+        let root = if field.is_metadata() {
+            &mut self.metadata
+        } else {
+            &mut self.fields
+        };
+        let Some((last, parents)) = field.path().split_last() else {
+            // Only `[@metadata]` itself has an empty path: it must stay an object.
+            return match value {
+                Value::Object(_) => Some(std::mem::replace(root, value)),
+                _ => None,
+            };
+        };
+        let mut node = root;
+        for segment in parents {
+            node = child_or_object(node, segment);
+        }
+        match node {
+            Value::Array(items) => match array_index(items.len(), last) {
+                Some(i) => Some(std::mem::replace(&mut items[i], value)),
+                None => None,
+            },
+            other => {
+                if !matches!(other, Value::Object(_)) {
+                    *other = Value::Object(Object::new());
+                }
+                other
+                    .as_object_mut()
+                    .and_then(|o| o.insert(last.clone(), value))
+            }
+        }
+    }
+
+    pub fn remove(&mut self, field: &FieldRef) -> Option<Value> {
+        let root = if field.is_metadata() {
+            &mut self.metadata
+        } else {
+            &mut self.fields
+        };
+        let (last, parents) = field.path().split_last()?;
+        let mut node = root;
+        for segment in parents {
+            node = child_mut(node, segment)?;
+        }
+        match node {
+            Value::Object(o) => o.remove(last),
+            Value::Array(items) => array_index(items.len(), last).map(|i| items.remove(i)),
+            _ => None,
+        }
+    }
+
+    pub fn timestamp(&self) -> Option<Timestamp> {
+        match self.fields().get(TIMESTAMP) {
+            Some(Value::Timestamp(ts)) => Some(*ts),
+            _ => None,
+        }
+    }
+
+    pub fn set_timestamp(&mut self, ts: Timestamp) {
+        self.fields_mut()
+            .insert(Text::from_static(TIMESTAMP), Value::Timestamp(ts));
+    }
+
+    pub fn has_tag(&self, tag: &str) -> bool {
+        match self.fields().get(TAGS) {
+            Some(Value::Array(tags)) => tags.iter().any(|t| t.as_str() == Some(tag)),
+            Some(Value::String(t)) => t.as_str() == tag,
+            _ => false,
+        }
+    }
+
+    /// Adds `tag` to `tags` unless it is already there (a string `tags` becomes an array).
+    pub fn add_tag(&mut self, tag: Text) {
+        if self.has_tag(&tag) {
+            return;
+        }
+        let tags = self
+            .fields_mut()
+            .get_or_insert_with(TAGS, || Value::Array(Vec::new()));
+        match tags {
+            Value::Array(items) => items.push(Value::String(tag)),
+            other => {
+                let previous = std::mem::replace(other, Value::Null);
+                *other = Value::Array(vec![previous, Value::String(tag)]);
+            }
+        }
+    }
+
+    pub fn remove_tag(&mut self, tag: &str) {
+        match self.fields_mut().get_mut(TAGS) {
+            Some(Value::Array(items)) => items.retain(|t| t.as_str() != Some(tag)),
+            Some(Value::String(t)) if t.as_str() == tag => {
+                self.fields_mut().remove(TAGS);
+            }
+            _ => {}
+        }
+    }
+
+    pub fn finalizers_mut(&mut self) -> &mut Finalizers {
+        &mut self.finalizers
+    }
+
+    pub fn set_finalizers(&mut self, finalizers: Finalizers) {
+        self.finalizers = finalizers;
+    }
+
+    pub fn take_finalizers(&mut self) -> Finalizers {
+        std::mem::take(&mut self.finalizers)
+    }
+
+    /// Records how this event's journey ended (see [`crate::pipeline::receipt`]).
+    pub fn finalize(&mut self, outcome: Delivery) {
+        self.finalizers.finalize(outcome);
+    }
+}
+
+/// The current time, truncated to microseconds so it round-trips through every output.
+pub fn now() -> Timestamp {
+    use chrono::{DurationRound, TimeDelta};
+    let now = chrono::Utc::now();
+    now.duration_trunc(TimeDelta::microseconds(1))
+        .unwrap_or(now)
+}
+
+fn array_index(len: usize, segment: &str) -> Option<usize> {
+    let i: i64 = segment.parse().ok()?;
+    let i = if i < 0 { len as i64 + i } else { i };
+    (0..len as i64).contains(&i).then_some(i as usize)
+}
+
+fn child<'a>(node: &'a Value, segment: &str) -> Option<&'a Value> {
+    match node {
+        Value::Object(o) => o.get(segment),
+        Value::Array(items) => items.get(array_index(items.len(), segment)?),
+        _ => None,
+    }
+}
+
+fn child_mut<'a>(node: &'a mut Value, segment: &str) -> Option<&'a mut Value> {
+    match node {
+        Value::Object(o) => o.get_mut(segment),
+        Value::Array(items) => {
+            let i = array_index(items.len(), segment)?;
+            items.get_mut(i)
+        }
+        _ => None,
+    }
+}
+
+fn child_or_object<'a>(node: &'a mut Value, segment: &Text) -> &'a mut Value {
+    let index = match &*node {
+        Value::Array(items) => array_index(items.len(), segment),
+        _ => None,
+    };
+    if let Some(i) = index {
+        return match node {
+            Value::Array(items) => &mut items[i],
+            _ => unreachable!(),
+        };
+    }
+    if !matches!(node, Value::Object(_)) {
+        *node = Value::Object(Object::new());
+    }
+    match node {
+        Value::Object(o) => o.get_or_insert_with(segment, || Value::Object(Object::new())),
+        _ => unreachable!(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(s: &str) -> FieldRef {
+        FieldRef::parse(s).unwrap()
+    }
+
+    #[test]
+    fn nested_set_get_remove() {
+        let mut e = Event::new(Object::new());
+        assert!(e.timestamp().is_some());
+        e.insert(&field("[log][file][path]"), "/var/log/a".into());
+        assert_eq!(
+            e.get(&field("[log][file][path]")).and_then(Value::as_str),
+            Some("/var/log/a")
+        );
+        assert_eq!(
+            e.remove(&field("[log][file][path]")),
+            Some("/var/log/a".into())
+        );
+        assert!(e
+            .get(&field("[log][file]"))
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .is_empty());
+        assert_eq!(e.remove(&field("[missing][x]")), None);
+    }
+
+    #[test]
+    fn metadata_is_separate_from_fields() {
+        let mut e = Event::new(Object::new());
+        e.insert(&field("[@metadata][beat]"), "filebeat".into());
+        assert!(!e.fields().contains_key("@metadata"));
+        assert_eq!(e.metadata().get("beat"), Some(&"filebeat".into()));
+        assert!(e.get(&field("[@metadata]")).unwrap().as_object().is_some());
+    }
+
+    #[test]
+    fn array_indices_read_and_write() {
+        let mut e = Event::new(Object::new());
+        e.insert(
+            &field("list"),
+            Value::Array(vec![1.into(), 2.into(), 3.into()]),
+        );
+        assert_eq!(e.get(&field("[list][0]")), Some(&Value::Integer(1)));
+        assert_eq!(e.get(&field("[list][-1]")), Some(&Value::Integer(3)));
+        assert_eq!(e.get(&field("[list][3]")), None);
+        e.insert(&field("[list][1]"), 20.into());
+        assert_eq!(e.get(&field("[list][1]")), Some(&Value::Integer(20)));
+    }
+
+    #[test]
+    fn tags_are_a_set_in_an_array() {
+        let mut e = Event::new(Object::new());
+        e.add_tag("error".into());
+        e.add_tag("error".into());
+        e.add_tag("multiline".into());
+        assert_eq!(
+            e.get(&field("tags")),
+            Some(&Value::Array(vec!["error".into(), "multiline".into()]))
+        );
+        e.remove_tag("error");
+        assert!(!e.has_tag("error"));
+        assert!(e.has_tag("multiline"));
+    }
+
+    #[test]
+    fn a_string_tags_field_becomes_an_array() {
+        let mut e = Event::new(Object::new());
+        e.insert(&field("tags"), "a".into());
+        e.add_tag("b".into());
+        assert_eq!(
+            e.get(&field("tags")),
+            Some(&Value::Array(vec!["a".into(), "b".into()]))
+        );
+    }
+
+    #[test]
+    fn writing_through_a_scalar_replaces_it() {
+        let mut e = Event::new(Object::new());
+        e.insert(&field("a"), "text".into());
+        e.insert(&field("[a][b]"), 1.into());
+        assert_eq!(e.get(&field("[a][b]")), Some(&Value::Integer(1)));
+    }
+}

@@ -1,0 +1,9 @@
+//! Sluice: a log and trace ingestion pipeline.
+//!
+//! Data flows one way (inputs → bounded queue → workers running the compiled filter plan →
+//! outputs) and receipts flow back (an input acknowledges only what every output has
+//! durably taken). See `ARCHITECTURE` notes in `docs/`.
+
+pub mod config;
+pub mod event;
+pub mod pipeline;
