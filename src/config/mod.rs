@@ -2,6 +2,7 @@
 //! `${VAR}` substitution, and the errors a person can act on.
 
 pub mod ast;
+pub mod env;
 pub mod error;
 pub mod grammar;
 pub mod source;
