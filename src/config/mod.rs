@@ -5,4 +5,5 @@ pub mod ast;
 pub mod env;
 pub mod error;
 pub mod grammar;
+pub mod load;
 pub mod source;
