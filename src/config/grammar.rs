@@ -111,6 +111,9 @@ impl<'a> ParseError<&'a str> for PErr<'a> {
 
 type PResult<'a, T> = IResult<&'a str, T, PErr<'a>>;
 
+/// A condition's first operand, then each operator (with where it is) and its right operand.
+type Chain<'a> = (Condition, Vec<(BoolOp, &'a str, Condition)>);
+
 /// A committed failure: alternatives are not tried after it.
 fn failure(at: &str, message: impl Into<String>) -> nom::Err<PErr<'_>> {
     nom::Err::Failure(PErr {
@@ -898,17 +901,10 @@ impl<'a> Cx<'a> {
     /// treetop's `condition`: `expression (cs boolean_operator cs expression)*`, combined
     /// with Logstash's precedence rules (module docs).
     fn condition(&self, i: &'a str) -> PResult<'a, Condition> {
-        let (mut rest, first) = self.expression(i)?;
-        let mut more: Vec<(BoolOp, &'a str, Condition)> = Vec::new();
-        loop {
-            let look = cs(rest);
-            let Some((after_op, op)) = boolean_operator(look) else {
-                break;
-            };
-            let (after, operand) = self.expression(cs(after_op))?;
-            more.push((op, look, operand));
-            rest = after;
-        }
+        let base = self.depth.get();
+        let chain = self.condition_chain(i);
+        self.depth.set(base);
+        let (rest, (first, more)) = chain?;
         if more.len() >= 2 {
             if let Some((op, at, _)) = more
                 .iter()
@@ -927,6 +923,33 @@ impl<'a> Cx<'a> {
             Some(condition) => Ok((rest, condition)),
             None => fail(i, "internal error: unbalanced boolean expression"),
         }
+    }
+
+    /// The operands and operators of one condition, before precedence is applied.
+    fn condition_chain(&self, i: &'a str) -> PResult<'a, Chain<'a>> {
+        let (mut rest, first) = self.expression(i)?;
+        let mut more = Vec::new();
+        loop {
+            let look = cs(rest);
+            let Some((after_op, op)) = boolean_operator(look) else {
+                break;
+            };
+            // Each operator can make the resulting tree one level deeper, and a tree that is
+            // too deep overflows the stack when it is walked or dropped: operators count
+            // against the nesting limit (`condition` restores the depth afterwards).
+            let depth = self.depth.get();
+            if depth >= MAX_DEPTH {
+                return fail(
+                    look,
+                    format!("condition too complex: more than {MAX_DEPTH} boolean operators and nesting levels"),
+                );
+            }
+            self.depth.set(depth + 1);
+            let (after, operand) = self.expression(cs(after_op))?;
+            more.push((op, look, operand));
+            rest = after;
+        }
+        Ok((rest, (first, more)))
     }
 
     fn expression(&self, i: &'a str) -> PResult<'a, Condition> {
@@ -1804,5 +1827,13 @@ mod tests {
         assert!(error(&text).contains("nesting too deep"));
         let text = format!("filter {{ {}", "p { x => ".repeat(depth));
         assert!(error(&text).contains("nesting too deep"));
+        // A long chain of operators would make a tree as deep as the chain is long.
+        let text = format!("filter {{ if [a]{} {{ }} }}", " or [a]".repeat(depth));
+        assert!(error(&text).contains("condition too complex"));
+        let text = format!(
+            "filter {{ if [a]{} {{ }} }}",
+            " or [a]".repeat(MAX_DEPTH as usize - 2)
+        );
+        parse_ok(&text);
     }
 }
