@@ -6,6 +6,7 @@
 //! [`FieldRef`]s.
 
 mod field_ref;
+pub mod joda;
 pub mod json;
 mod text;
 mod value;
