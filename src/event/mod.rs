@@ -3,14 +3,18 @@
 //! An [`Event`] is a tree of [`Value`]s (its fields, `@timestamp` and `tags` among them),
 //! a separate `@metadata` tree that outputs never write, and the [`Finalizers`] that tie it to
 //! the receipts of the batches it came from. Fields are read and written through compiled
-//! [`FieldRef`]s.
+//! [`FieldRef`]s. Events are read from JSON by [`json`], and rendered into strings by
+//! sprintf [`Template`]s, whose date references use [`joda`] patterns.
 
 mod field_ref;
+pub mod joda;
 pub mod json;
+pub mod template;
 mod text;
 mod value;
 
 pub use field_ref::{FieldRef, FieldRefError};
+pub use template::{Template, TemplateError};
 pub use text::Text;
 pub use value::{write_float, write_timestamp, Object, Timestamp, Value};
 
