@@ -1,1 +1,184 @@
-fn main() {}
+//! The `sluice` command line. Parsing only: every command's work lives in the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use sluice::app::{self, ConfigSource, RunOptions};
+use sluice::pipeline::PipelineSettings;
+
+#[derive(Parser)]
+#[command(
+    name = "sluice",
+    version,
+    about = "Logs and traces in, the Logstash pipeline language in the middle, Elasticsearch out."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a pipeline (the quick-start pipeline when no configuration is given).
+    Run(RunArgs),
+    /// Parse and compile a configuration, print its plan and warnings; exit 1 on errors.
+    Check(ConfigArgs),
+    /// Print the version.
+    Version,
+}
+
+#[derive(Args, Default)]
+struct ConfigArgs {
+    /// A configuration file, a directory of them, or a glob.
+    #[arg(short = 'f', long = "path.config", value_name = "PATH")]
+    path: Option<PathBuf>,
+    /// Configuration text, as Logstash's `-e`.
+    #[arg(
+        short = 'e',
+        long = "config.string",
+        value_name = "CONFIG",
+        conflicts_with = "path"
+    )]
+    string: Option<String>,
+    /// Process escape sequences (`\n`, `\t`, `\"`…) in quoted strings, as Logstash's
+    /// `config.support_escapes`.
+    #[arg(long = "config.support_escapes")]
+    support_escapes: bool,
+}
+
+impl ConfigArgs {
+    fn source(&self) -> ConfigSource {
+        match (&self.path, &self.string) {
+            (Some(path), _) => ConfigSource::Path(path.clone()),
+            (None, Some(text)) => ConfigSource::Inline(text.clone()),
+            (None, None) => ConfigSource::QuickStart,
+        }
+    }
+}
+
+#[derive(Args, Default)]
+struct RunArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// The pipeline's id (metrics label).
+    #[arg(long = "pipeline.id", default_value = "main")]
+    pipeline_id: String,
+    /// Worker threads running filters and routing (default: one per core).
+    #[arg(short = 'w', long = "pipeline.workers")]
+    workers: Option<usize>,
+    /// Events a worker takes at once.
+    #[arg(short = 'b', long = "pipeline.batch.size", default_value_t = 125)]
+    batch_size: usize,
+    /// Milliseconds a worker waits for a batch to fill.
+    #[arg(short = 'u', long = "pipeline.batch.delay", default_value_t = 50)]
+    batch_delay_ms: u64,
+    /// Events the queue holds before inputs wait (default: workers × batch size).
+    #[arg(long = "queue.max_events")]
+    queue_events: Option<usize>,
+    /// Address of the HTTP API.
+    #[arg(long = "api.http.host", default_value = "127.0.0.1")]
+    api_host: String,
+    /// Port of the HTTP API, or a range to try in order.
+    #[arg(long = "api.http.port", default_value = "9600-9700")]
+    api_port: String,
+    /// Serve the HTTP API.
+    #[arg(long = "api.enabled", default_value_t = true, action = clap::ArgAction::Set)]
+    api_enabled: bool,
+    /// Log level (or RUST_LOG).
+    #[arg(long = "log.level", default_value = "info")]
+    log_level: String,
+    /// Log lines as `plain` text or `json`.
+    #[arg(long = "log.format", default_value = "plain", value_parser = ["plain", "json"])]
+    log_format: String,
+}
+
+fn port_range(text: &str) -> Result<std::ops::RangeInclusive<u16>, String> {
+    let parse = |s: &str| {
+        s.trim()
+            .parse::<u16>()
+            .map_err(|_| format!("invalid port `{s}`"))
+    };
+    match text.split_once('-') {
+        Some((a, b)) => Ok(parse(a)?..=parse(b)?),
+        None => {
+            let p = parse(text)?;
+            Ok(p..=p)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Run(RunArgs {
+        pipeline_id: "main".into(),
+        batch_size: 125,
+        batch_delay_ms: 50,
+        api_host: "127.0.0.1".into(),
+        api_port: "9600-9700".into(),
+        api_enabled: true,
+        log_level: "info".into(),
+        log_format: "plain".into(),
+        ..RunArgs::default()
+    })) {
+        Command::Version => {
+            println!("sluice {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Command::Check(args) => match app::check(&args.source(), args.support_escapes) {
+            Ok(report) => {
+                println!("{report}");
+                println!("Configuration OK");
+                ExitCode::SUCCESS
+            }
+            Err(report) => {
+                eprintln!("{report}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Run(args) => run(args),
+    }
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    sluice::observe::logging::init(&args.log_level, args.log_format == "json");
+    let api_ports = match port_range(&args.api_port) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: --api.http.port: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut settings = PipelineSettings::default();
+    if let Some(workers) = args.workers {
+        settings.workers = workers.max(1);
+    }
+    settings.batch_size = args.batch_size.max(1);
+    settings.batch_delay = Duration::from_millis(args.batch_delay_ms);
+    settings.queue_capacity = args
+        .queue_events
+        .unwrap_or(settings.workers * settings.batch_size)
+        .max(1);
+    let options = RunOptions {
+        config: args.config.source(),
+        pipeline_id: args.pipeline_id,
+        settings,
+        support_escapes: args.config.support_escapes,
+        api_enabled: args.api_enabled,
+        api_host: args.api_host,
+        api_ports,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("sluice-io")
+        .build()
+        .expect("building the tokio runtime");
+    match runtime.block_on(app::run(options)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(report) => {
+            eprintln!("{report}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -22,6 +22,7 @@ use crate::pipeline::receipt::{Delivery, Finalizers};
 
 pub const TIMESTAMP: &str = "@timestamp";
 pub const TAGS: &str = "tags";
+pub const VERSION: &str = "@version";
 
 /// One log record or span on its way through a pipeline.
 #[derive(Debug)]
@@ -42,19 +43,23 @@ impl Clone for Event {
 }
 
 impl Event {
-    /// An event with `fields`; `@timestamp` is set to now unless `fields` has one.
-    pub fn new(fields: Object) -> Event {
-        let mut event = Event {
+    /// An event with `fields`; `@timestamp` is set to now and `@version` to `"1"` unless
+    /// `fields` has them, as Logstash's event constructor does.
+    pub fn new(mut fields: Object) -> Event {
+        if !fields.contains_key(TIMESTAMP) {
+            fields.push_unchecked(Text::from_static(TIMESTAMP), Value::Timestamp(now()));
+        }
+        if !fields.contains_key(VERSION) {
+            fields.push_unchecked(
+                Text::from_static(VERSION),
+                Value::String(Text::from_static("1")),
+            );
+        }
+        Event {
             fields: Value::Object(fields),
             metadata: Value::Object(Object::new()),
             finalizers: Finalizers::default(),
-        };
-        if !event.fields().contains_key(TIMESTAMP) {
-            event
-                .fields_mut()
-                .insert(Text::from_static(TIMESTAMP), Value::Timestamp(now()));
         }
-        event
     }
 
     /// An event whose `message` is `line`, stamped now.

@@ -1,0 +1,195 @@
+//! Input plugins, their registry, and what every input is given to run: the
+//! [`InputContext`].
+//!
+//! An input turns what it reads into events and hands them to the pipeline with
+//! [`InputContext::send`], which waits while the queue is full and returns the batch's
+//! [`Receipt`]. An input that acknowledges its senders does so from that receipt and
+//! nothing else.
+
+mod generator;
+mod stdin;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::config::ast::Spanned;
+use crate::config::error::ConfigError;
+use crate::config::settings::Settings;
+use crate::event::{Event, FieldRef, Template, Text, Value};
+use crate::observe::metrics::Counter;
+use crate::pipeline::queue::{Closed, Queue};
+use crate::pipeline::receipt::{receipt, Finalizers, Receipt};
+
+pub type PluginError = Box<dyn std::error::Error + Send + Sync>;
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+pub trait Input: Send {
+    /// Reads until the input is exhausted (a generator's count, stdin's end) or
+    /// `ctx.shutdown()` is cancelled. The pipeline ends when every input has returned.
+    fn run(self: Box<Self>, ctx: InputContext) -> BoxFuture<Result<(), PluginError>>;
+}
+
+type Build = fn(&Settings) -> Result<Box<dyn Input>, ConfigError>;
+
+/// Every input Sluice has, by its Logstash name.
+pub const PLUGINS: &[(&str, Build)] = &[("generator", generator::build), ("stdin", stdin::build)];
+
+/// Logstash inputs Sluice does not provide yet; named as such rather than as typos.
+pub const NOT_YET: &[&str] = &[
+    "beats",
+    "dead_letter_queue",
+    "elastic_agent",
+    "file",
+    "http",
+    "kafka",
+    "otlp",
+    "jaeger",
+    "redis",
+    "s3",
+    "syslog",
+    "tcp",
+    "udp",
+];
+
+/// What Logstash's `decorate` adds to every event an input makes: `type` (unless the event
+/// has one), `tags` and `add_field`.
+#[derive(Default)]
+pub struct Decoration {
+    kind: Option<Text>,
+    tags: Vec<Text>,
+    add_field: Vec<(FieldRef, Template)>,
+}
+
+impl Decoration {
+    pub fn from_settings(settings: &Settings) -> Result<Decoration, ConfigError> {
+        let field = |s: &Spanned<String>| {
+            FieldRef::parse(&s.node).map_err(|e| ConfigError::at(s.span, e.to_string()))
+        };
+        let template = |s: &Spanned<String>| {
+            Template::compile(&s.node).map_err(|e| ConfigError::at(s.span, e.to_string()))
+        };
+        let decoration = Decoration {
+            kind: settings.string("type")?.map(Text::from),
+            tags: settings
+                .string_list("tags")?
+                .into_iter()
+                .map(|t| Text::from(t.node))
+                .collect(),
+            add_field: settings
+                .string_pairs("add_field")?
+                .iter()
+                .map(|(k, v)| Ok((field(k)?, template(v)?)))
+                .collect::<Result<_, ConfigError>>()?,
+        };
+        settings.boolean("enable_metric")?;
+        Ok(decoration)
+    }
+
+    fn apply(&self, event: &mut Event) {
+        if let Some(kind) = &self.kind {
+            if !event.fields().contains_key("type") {
+                event
+                    .fields_mut()
+                    .insert(Text::from_static("type"), Value::String(kind.clone()));
+            }
+        }
+        for tag in &self.tags {
+            event.add_tag(tag.clone());
+        }
+        for (field, template) in &self.add_field {
+            if !event.contains(field) {
+                let value = template.render_to_string(event);
+                event.insert(field, value.into());
+            }
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.kind.is_none() && self.tags.is_empty() && self.add_field.is_empty()
+    }
+}
+
+/// An input's handle on its pipeline.
+pub struct InputContext {
+    pub pipeline: Arc<str>,
+    pub id: Arc<str>,
+    queue: Arc<Queue>,
+    shutdown: CancellationToken,
+    decoration: Arc<Decoration>,
+    events_out: Counter,
+    ready: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl InputContext {
+    pub(crate) fn new(
+        pipeline: Arc<str>,
+        id: Arc<str>,
+        queue: Arc<Queue>,
+        shutdown: CancellationToken,
+        decoration: Arc<Decoration>,
+        ready: tokio::sync::oneshot::Sender<()>,
+    ) -> InputContext {
+        let events_out = crate::observe::metrics::registry().counter(
+            "sluice_input_events_total",
+            "Events an input handed to its pipeline.",
+            &[("pipeline", &pipeline), ("plugin", &id)],
+        );
+        InputContext {
+            pipeline,
+            id,
+            queue,
+            shutdown,
+            decoration,
+            events_out,
+            ready: Some(ready),
+        }
+    }
+
+    /// Queues `events` as one batch and returns its receipt; waits while the queue is full.
+    /// After shutdown has begun the events are refused and their receipt fails.
+    pub async fn send(&self, mut events: Vec<Event>) -> Result<Receipt, Closed> {
+        let (receipt, batch) = receipt();
+        let decorate = !self.decoration.is_empty();
+        for event in &mut events {
+            event.set_finalizers(Finalizers::new(&batch));
+            if decorate {
+                self.decoration.apply(event);
+            }
+        }
+        drop(batch);
+        let n = events.len() as u64;
+        self.queue.push(events).await?;
+        self.events_out.add(n);
+        Ok(receipt)
+    }
+
+    /// Cancelled when the pipeline begins to shut down: stop accepting, finish, return.
+    pub fn shutdown(&self) -> &CancellationToken {
+        &self.shutdown
+    }
+
+    /// Tells the pipeline this input is listening (for `/ready`). Inputs that do not call it
+    /// count as ready once they start running.
+    pub fn mark_ready(&mut self) {
+        if let Some(ready) = self.ready.take() {
+            let _ = ready.send(());
+        }
+    }
+}
+
+/// This machine's host name, read once.
+pub fn hostname() -> Text {
+    static HOSTNAME: OnceLock<Text> = OnceLock::new();
+    HOSTNAME
+        .get_or_init(|| {
+            let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+                .unwrap_or_default();
+            let name = name.trim();
+            Text::from(if name.is_empty() { "localhost" } else { name })
+        })
+        .clone()
+}

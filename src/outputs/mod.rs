@@ -1,0 +1,56 @@
+//! Output plugins and their registry.
+//!
+//! An output owns a task that takes batches from its channel until the channel closes
+//! (shutdown), and finalizes every event it is given: `Delivered` once the event is durably
+//! written, `Failed` when it gives up on it. Until then the batch's receipt stays open and
+//! the sender stays unacknowledged.
+
+mod file;
+mod null;
+mod stdout;
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use crate::config::error::ConfigError;
+use crate::config::settings::Settings;
+use crate::event::Event;
+pub use crate::inputs::BoxFuture;
+
+/// Which output, for its metrics and logs.
+#[derive(Clone, Debug)]
+pub struct OutputContext {
+    pub pipeline: Arc<str>,
+    pub id: Arc<str>,
+}
+
+pub trait Output: Send {
+    fn run(
+        self: Box<Self>,
+        batches: mpsc::Receiver<Vec<Event>>,
+        ctx: OutputContext,
+    ) -> BoxFuture<()>;
+}
+
+type Build = fn(&Settings) -> Result<Box<dyn Output>, ConfigError>;
+
+/// Every output Sluice has, by its Logstash name.
+pub const PLUGINS: &[(&str, Build)] = &[
+    ("file", file::build),
+    ("null", null::build),
+    ("stdout", stdout::build),
+];
+
+/// Logstash outputs Sluice does not provide yet; named as such rather than as typos.
+pub const NOT_YET: &[&str] = &[
+    "elasticsearch",
+    "email",
+    "http",
+    "kafka",
+    "pipeline",
+    "redis",
+    "s3",
+    "tcp",
+    "udp",
+];

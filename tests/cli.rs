@@ -1,0 +1,259 @@
+//! The `sluice` binary, started for real: `check` reports, `run` moves events from the
+//! generator and stdin to the file and stdout outputs, the HTTP API answers, and SIGTERM
+//! drains and exits 0.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn sluice() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sluice"));
+    command.env_remove("RUST_LOG");
+    command
+}
+
+fn seed_config() -> std::path::PathBuf {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/seed-configs/logstash.conf");
+    assert!(
+        path.is_file(),
+        "the seed config is expected at {} (shared/ beside the repository)",
+        path.display()
+    );
+    path
+}
+
+#[test]
+fn check_names_exactly_the_plugins_still_missing_in_the_seed_config() {
+    let output = sluice()
+        .arg("check")
+        .arg("-f")
+        .arg(seed_config())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let mut missing: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("is not available in Sluice yet"))
+        .map(|l| l.rsplit(": ").next().unwrap_or(l))
+        .collect();
+    missing.sort();
+    assert_eq!(
+        missing,
+        [
+            "filter plugin `date` is not available in Sluice yet",
+            "filter plugin `grok` is not available in Sluice yet",
+            "filter plugin `grok` is not available in Sluice yet",
+            "input plugin `beats` is not available in Sluice yet",
+            "output plugin `elasticsearch` is not available in Sluice yet",
+            "output plugin `email` is not available in Sluice yet",
+        ],
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("error: ").count(),
+        missing.len(),
+        "no other errors: {stderr}"
+    );
+    assert!(
+        stderr.contains("grok captures into `message`, the field it matches, without `overwrite`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_points_at_a_malformed_config() {
+    let output = sluice()
+        .args([
+            "check",
+            "-e",
+            "input { generator { count => 1 } }\noutput { stdot {} }",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("config string:2:10: unknown output plugin `stdot`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did you mean `stdout`?"), "{stderr}");
+}
+
+#[test]
+fn run_writes_generated_events_to_the_file_output_and_exits() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        r#"input {{ generator {{ count => 25 lines => ["one", "two"] }} }}
+filter {{ mutate {{ add_field => {{ "[@metadata][kind]" => "gen" }} }} }}
+output {{ file {{ path => "{}/out-%{{[@metadata][kind]}}-%{{+YYYY.MM.dd}}.ndjson" }} }}"#,
+        dir.path().display()
+    );
+    let status = sluice()
+        .args(["run", "--api.enabled", "false", "-e", &config])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let name = files[0].file_name().unwrap().to_string_lossy().into_owned();
+    let today = chrono::Utc::now().format("%Y.%m.%d").to_string();
+    assert_eq!(name, format!("out-gen-{today}.ndjson"));
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 25);
+    for line in &lines {
+        assert!(line.starts_with("{\"message\":\""), "{line}");
+        assert!(line.contains("\"@timestamp\":\""), "{line}");
+        assert!(
+            !line.contains("@metadata"),
+            "metadata must never be written: {line}"
+        );
+    }
+}
+
+#[test]
+fn stdin_to_stdout_json_lines_ends_with_its_input() {
+    let mut child = sluice()
+        .args([
+            "run",
+            "--api.enabled",
+            "false",
+            "-e",
+            "input { stdin {} } output { stdout { codec => json_lines } }",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"first\nsecond \"quoted\"\r\nthird")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    let messages: Vec<&str> = text
+        .lines()
+        .map(|l| {
+            l.split("\"message\":")
+                .nth(1)
+                .unwrap()
+                .split(",\"")
+                .next()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        messages,
+        ["\"first\"", r#""second \"quoted\"""#, "\"third\""]
+    );
+}
+
+/// A child process that is killed if the test fails before it ends.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `sluice run` with the API on a free port; returns the child and the API address.
+fn start_with_api(config: &str) -> (Running, String) {
+    let mut child = Running(
+        sluice()
+            .args(["run", "--api.http.port", "0", "-e", config])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stderr = child.0.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let addr = loop {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("sluice logged no API address in time");
+        if let Some(rest) = line.split("addr=").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    (child, addr)
+}
+
+fn http_get(addr: &str, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
+    (status, body)
+}
+
+#[test]
+fn api_reports_metrics_readiness_and_branch_counters_and_sigterm_drains() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out.ndjson");
+    let config = format!(
+        r#"input {{ generator {{ lines => ["a ERROR b", "all fine"] }} }}
+filter {{ if [message] =~ /ERROR/ {{ mutate {{ add_tag => ["error"] }} }} else if [fields][service] == "nginx" {{ drop {{}} }} }}
+output {{ file {{ path => "{}" flush_interval => 0 }} }}"#,
+        path.display()
+    );
+    let (mut child, addr) = start_with_api(&config);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http_get(&addr, "/ready").0 != 200 {
+        assert!(Instant::now() < deadline, "never ready");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(http_get(&addr, "/live").0, 200);
+    let (status, health) = http_get(&addr, "/health");
+    assert_eq!(status, 200);
+    assert!(health.contains(r#""main":{"ready":true}"#), "{health}");
+    std::thread::sleep(Duration::from_millis(300));
+    let (_, metrics) = http_get(&addr, "/metrics");
+    let value = |prefix: &str| -> u64 {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in\n{metrics}"))
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert!(value("sluice_input_events_total{pipeline=\"main\"") > 0);
+    let nginx_branch = "sluice_branch_matched_total{pipeline=\"main\",branch=\"filter@config string:2\",condition=\"[fields][service] == \\\"nginx\\\"\"}";
+    assert_eq!(value(nginx_branch), 0, "the nginx branch never matches");
+    assert!(value("sluice_branch_matched_total{pipeline=\"main\",branch=\"filter@config string:2\",condition=\"[message] =~ /ERROR/\"}") > 0);
+
+    let pid = child.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = child.0.wait().unwrap();
+    assert!(status.success(), "SIGTERM drains and exits 0, got {status}");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.ends_with('\n'), "no torn last line");
+    assert!(text.lines().all(|l| l.starts_with('{') && l.ends_with('}')));
+}
