@@ -5,5 +5,7 @@
 //! durably taken). See `ARCHITECTURE` notes in `docs/`.
 
 pub mod config;
+pub mod dlq;
 pub mod event;
+pub mod outputs;
 pub mod pipeline;

@@ -1,0 +1,3 @@
+//! Where events leave Sluice.
+
+pub mod elasticsearch;
