@@ -175,8 +175,11 @@ pub struct Metrics {
     /// Permanently refused events without a DLQ: their batches fail.
     pub events_failed: AtomicU64,
     pub bulk_requests: AtomicU64,
-    /// Requests that got no usable answer (unreachable, timeout, 429/5xx on the whole request).
-    pub bulk_request_failures: AtomicU64,
+    /// Requests no node answered (unreachable, timeout on every node tried).
+    pub bulk_requests_unanswered: AtomicU64,
+    /// Requests answered with anything but 200 and a readable bulk answer (a whole-request
+    /// 429 or 5xx, mostly).
+    pub bulk_requests_refused: AtomicU64,
     pub bulk_bytes: AtomicU64,
     pub events_timestamp_guarded: AtomicU64,
 }
@@ -426,7 +429,7 @@ impl Shared {
             let reply = match reply {
                 Ok(reply) => reply,
                 Err(e) => {
-                    add(&self.metrics.bulk_request_failures, 1);
+                    add(&self.metrics.bulk_requests_unanswered, 1);
                     tracing::warn!(output = %self.config.id, error = %e, items = ids.len(), "bulk request failed; will retry");
                     retry.extend(ids);
                     continue;
@@ -452,7 +455,7 @@ impl Shared {
                     continue;
                 }
                 status => {
-                    add(&self.metrics.bulk_request_failures, 1);
+                    add(&self.metrics.bulk_requests_refused, 1);
                     let answer = String::from_utf8_lossy(&reply.body[..reply.body.len().min(300)]);
                     tracing::warn!(output = %self.config.id, %status, %answer, items = ids.len(), "bulk request refused; will retry");
                     retry.extend(ids);
@@ -478,7 +481,7 @@ impl Shared {
                     }
                 }
                 Err(e) => {
-                    add(&self.metrics.bulk_request_failures, 1);
+                    add(&self.metrics.bulk_requests_unanswered, 1);
                     tracing::warn!(output = %self.config.id, error = %e, "bulk answer unusable; will retry its items");
                     retry.extend(ids);
                 }

@@ -1,0 +1,418 @@
+//! The Elasticsearch output against a real Elasticsearch 8.19.
+//!
+//! Where the node comes from: `SLUICE_ES_URL` when set (it must be a node started with
+//! `SLUICE_ES_WRITE_QUEUE=1 scripts/elasticsearch.sh start 1`, whose write pool of one thread
+//! and one queue slot rejects concurrent bulk items with 429). Otherwise the tests start such
+//! a node themselves through `scripts/elasticsearch.sh` in their own run directory
+//! (`/tmp/sluice-es-test`, HTTP port 9250) and leave it running for the next run
+//! (`SLUICE_ES_RUN=/tmp/sluice-es-test scripts/elasticsearch.sh stop` ends it). We chose this
+//! over starting ES from `.ci/run` so that a plain `cargo test` exercises the same path as CI,
+//! on any machine with Java and Maven. No mock stands in for Elasticsearch: faults are real
+//! (a port where nothing listens, a node that is only reachable later, a node that rejects).
+
+use std::process::Command;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use hyper::Method;
+use serde_json::Value as Json;
+use sluice::dlq::{DlqConfig, DlqReader, DlqWriter};
+use sluice::event::{Event, FieldRef, Object, Timestamp, Value};
+use sluice::outputs::elasticsearch::{
+    daily, Client, ClientConfig, ElasticsearchConfig, ElasticsearchOutput, Metrics,
+    VerificationMode, TIMESTAMP_GUARD_TAG,
+};
+use sluice::pipeline::receipt::{receipt, Delivery, Finalizers, Receipt};
+
+/// `host:port` of the test node, started once per test binary.
+fn es_host() -> &'static str {
+    static HOST: OnceLock<String> = OnceLock::new();
+    HOST.get_or_init(|| {
+        if let Ok(url) = std::env::var("SLUICE_ES_URL") {
+            return url
+                .trim_start_matches("http://")
+                .trim_end_matches('/')
+                .to_owned();
+        }
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/elasticsearch.sh");
+        let out = Command::new("bash")
+            .args([script, "start", "1"])
+            .env("SLUICE_ES_RUN", "/tmp/sluice-es-test")
+            .env("SLUICE_ES_PORT", "9250")
+            .env("SLUICE_ES_TRANSPORT_PORT", "9350")
+            .env("SLUICE_ES_WRITE_QUEUE", "1")
+            .output()
+            .expect("run scripts/elasticsearch.sh");
+        assert!(
+            out.status.success(),
+            "scripts/elasticsearch.sh start failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        "127.0.0.1:9250".to_owned()
+    })
+}
+
+/// A name no other test (or earlier run) uses.
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("sluice-it-{prefix}-{}-{nanos}", std::process::id())
+}
+
+/// A plain client for checking what ES holds (not the output under test's pool).
+fn admin() -> Client {
+    Client::new(&ClientConfig {
+        hosts: vec![es_host().to_owned()],
+        user: None,
+        password: None,
+        api_key: None,
+        ssl_enabled: None,
+        ssl_certificate_authorities: Vec::new(),
+        ssl_verification_mode: VerificationMode::Full,
+        compression_level: 0,
+        timeout: Duration::from_secs(60),
+    })
+    .unwrap()
+}
+
+async fn es(method: Method, path: &str, body: Option<&str>) -> Json {
+    let reply = admin()
+        .send(
+            method,
+            path,
+            "application/json",
+            body.map(|b| bytes::Bytes::copy_from_slice(b.as_bytes())),
+        )
+        .await
+        .unwrap();
+    serde_json::from_slice(&reply.body).unwrap_or(Json::Null)
+}
+
+async fn count(index: &str, query: &str) -> u64 {
+    es(Method::POST, &format!("/{index}/_refresh"), None).await;
+    let v = es(Method::GET, &format!("/{index}/_count{query}"), None).await;
+    v["count"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("count of {index}: {v}"))
+}
+
+fn config(prefix: &str) -> ElasticsearchConfig {
+    ElasticsearchConfig {
+        id: "es-test".into(),
+        hosts: vec![es_host().to_owned()],
+        index: daily(&format!("{prefix}-")),
+        template_name: prefix.to_owned(),
+        template_index_patterns: vec![format!("{prefix}-*")],
+        retry_initial_interval: Duration::from_millis(50),
+        retry_max_interval: Duration::from_millis(500),
+        timeout: Duration::from_secs(30),
+        ..ElasticsearchConfig::default()
+    }
+}
+
+/// An event shaped like Filebeat's after grok, with `@metadata` that must never be written.
+fn log_event(n: usize, ts: Timestamp) -> Event {
+    let mut e = Event::new(Object::new());
+    let mut set = |f: &str, v: Value| {
+        e.insert(&FieldRef::parse(f).unwrap(), v);
+    };
+    set("@timestamp", ts.into());
+    set(
+        "message",
+        format!("2026-11-24 12:00:00 INFO request {n} served in 12 ms").into(),
+    );
+    set("level", "INFO".into());
+    set("[host][name]", "web-1".into());
+    set("[log][file][path]", "/var/log/mangakai/app.log".into());
+    set("n", (n as i64).into());
+    set("[@metadata][beat]", "filebeat".into());
+    set("[@metadata][secret]", "do-not-index".into());
+    e
+}
+
+/// Sends `batches` through a fresh output; returns each batch's receipt and the metrics.
+async fn run_output(
+    config: ElasticsearchConfig,
+    batches: Vec<Vec<Event>>,
+) -> (Vec<Receipt>, Arc<Metrics>) {
+    let output = ElasticsearchOutput::new(config).unwrap();
+    let metrics = output.metrics();
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let task = tokio::spawn(output.run(rx));
+    let mut receipts = Vec::new();
+    for mut batch in batches {
+        let (r, handle) = receipt();
+        for e in &mut batch {
+            e.set_finalizers(Finalizers::new(&handle));
+        }
+        receipts.push(r);
+        tx.send(batch).await.unwrap();
+    }
+    drop(tx);
+    task.await.unwrap();
+    (receipts, metrics)
+}
+
+async fn all_delivered(receipts: Vec<Receipt>) {
+    for r in receipts {
+        assert_eq!(r.await, Delivery::Delivered);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_land_in_their_daily_index_with_the_template_mapping_and_no_metadata() {
+    let prefix = unique("daily");
+    let today = sluice::event::now();
+    let yesterday = today - chrono::TimeDelta::days(1);
+    let ancient: Timestamp = "2001-02-03T04:05:06Z".parse().unwrap();
+    let batches: Vec<Vec<Event>> = (0..4)
+        .map(|b| {
+            (0..250)
+                .map(|i| {
+                    let n = b * 250 + i;
+                    log_event(n, if n % 2 == 0 { today } else { yesterday })
+                })
+                .collect()
+        })
+        .chain([vec![log_event(1000, ancient)]])
+        .collect();
+    let (receipts, metrics) = run_output(config(&prefix), batches).await;
+    all_delivered(receipts).await;
+
+    let day = |ts: Timestamp| format!("{prefix}-{}", ts.format("%Y.%m.%d"));
+    assert_eq!(count(&day(yesterday), "").await, 500);
+    // Today's half, and the event whose timestamp the guard refused.
+    assert_eq!(count(&day(today), "").await, 501);
+    assert_eq!(
+        count(&day(today), &format!("?q=tags:{TIMESTAMP_GUARD_TAG}")).await,
+        1
+    );
+    assert_eq!(
+        count(&format!("{prefix}-*"), "?q=_exists_:@metadata").await,
+        0
+    );
+    assert_eq!(count(&format!("{prefix}-*"), "?q=do-not-index").await, 0);
+    assert_eq!(
+        metrics
+            .events_taken
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1001
+    );
+
+    let hit = es(
+        Method::GET,
+        &format!("/{}/_search?q=n:1000", day(today)),
+        None,
+    )
+    .await;
+    let source = &hit["hits"]["hits"][0]["_source"];
+    assert_eq!(source["@timestamp"], "2001-02-03T04:05:06.000Z");
+    assert!(source.get("@metadata").is_none(), "{source}");
+
+    let mapping = es(Method::GET, &format!("/{}/_mapping", day(today)), None).await;
+    let props = &mapping[day(today)]["mappings"]["properties"];
+    assert_eq!(props["@timestamp"]["type"], "date");
+    assert_eq!(props["message"]["type"], "text");
+    assert_eq!(props["level"]["type"], "keyword");
+    assert_eq!(props["host"]["properties"]["name"]["type"], "keyword");
+    assert_eq!(
+        props["log"]["properties"]["file"]["properties"]["path"]["type"],
+        "keyword"
+    );
+
+    for index in [day(today), day(yesterday)] {
+        es(Method::DELETE, &format!("/{index}"), None).await;
+    }
+    es(Method::DELETE, &format!("/_index_template/{prefix}"), None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mapping_conflict_goes_to_the_dead_letter_queue_with_the_reason() {
+    let prefix = unique("conflict");
+    let dir = tempfile::tempdir().unwrap();
+    let dlq = DlqWriter::open(DlqConfig::new(dir.path(), "main")).unwrap();
+    let mut cfg = config(&prefix);
+    cfg.dead_letter_queue = Some(Arc::new(Mutex::new(dlq)));
+    let now = sluice::event::now();
+    let index = format!("{prefix}-{}", now.format("%Y.%m.%d"));
+
+    // `n` becomes a long with the first batch; a string in the second cannot be indexed.
+    let first = vec![log_event(1, now)];
+    let mut bad = log_event(2, now);
+    bad.insert(&FieldRef::parse("n").unwrap(), "not a number".into());
+    let (receipts, _) = run_output(cfg, vec![first]).await;
+    all_delivered(receipts).await;
+    let mut cfg = config(&prefix);
+    cfg.dead_letter_queue = Some(Arc::new(Mutex::new(
+        DlqWriter::open(DlqConfig::new(dir.path(), "main")).unwrap(),
+    )));
+    let (receipts, metrics) = run_output(cfg, vec![vec![bad, log_event(3, now)]]).await;
+    // Durably in the DLQ counts as delivered.
+    all_delivered(receipts).await;
+    assert_eq!(count(&index, "").await, 2);
+    assert_eq!(
+        metrics
+            .events_dead_lettered
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+
+    let letters: Vec<_> = DlqReader::open(dir.path(), "main")
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(letters.len(), 1);
+    let letter = &letters[0];
+    assert_eq!(letter.status, 400);
+    assert_eq!(letter.error_type, "document_parsing_exception");
+    assert!(letter.reason.contains("[n]"), "{}", letter.reason);
+    assert_eq!(letter.index, index);
+    assert_eq!(letter.action, "index");
+    let event: Json = serde_json::from_slice(&letter.event).unwrap();
+    assert_eq!(event["n"], "not a number");
+    assert_eq!(
+        &letter.metadata[..],
+        br#"{"beat":"filebeat","secret":"do-not-index"}"#
+    );
+
+    // Without a DLQ the same refusal fails the batch: the input must not acknowledge it.
+    let mut bad = log_event(4, now);
+    bad.insert(&FieldRef::parse("n").unwrap(), "still not".into());
+    let (receipts, _) = run_output(config(&prefix), vec![vec![bad]]).await;
+    assert_eq!(receipts.into_iter().next().unwrap().await, Delivery::Failed);
+
+    es(Method::DELETE, &format!("/{index}"), None).await;
+    es(Method::DELETE, &format!("/_index_template/{prefix}"), None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejected_items_are_retried_until_all_arrive_without_duplicates() {
+    let prefix = unique("reject");
+    let now = sluice::event::now();
+    let index = format!("{prefix}-{}", now.format("%Y.%m.%d"));
+    let mut cfg = config(&prefix);
+    cfg.idempotent_ids = true;
+    cfg.max_in_flight_requests = 8;
+    // Small requests, many at once: the node's one write thread and one queue slot reject.
+    cfg.bulk_max_bytes = 16 * 1024;
+    let batches: Vec<Vec<Event>> = (0..20)
+        .map(|b| (0..500).map(|i| log_event(b * 500 + i, now)).collect())
+        .collect();
+    let (receipts, metrics) = run_output(cfg, batches).await;
+    all_delivered(receipts).await;
+    let retried = metrics
+        .items_retried
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        retried > 0,
+        "the node rejected nothing: is its write queue tiny?"
+    );
+    assert_eq!(count(&index, "").await, 10_000);
+    // Every `n` once: no duplicates, nothing lost.
+    let agg = es(
+        Method::POST,
+        &format!("/{index}/_search"),
+        Some(r#"{"size":0,"aggs":{"distinct":{"cardinality":{"field":"n","precision_threshold":40000}}}}"#),
+    )
+    .await;
+    assert_eq!(agg["aggregations"]["distinct"]["value"], 10_000, "{agg}");
+    eprintln!("items retried after 429: {retried}");
+
+    es(Method::DELETE, &format!("/{index}"), None).await;
+    es(Method::DELETE, &format!("/_index_template/{prefix}"), None).await;
+}
+
+/// Forwards every connection on `listener` to the real node: Elasticsearch "coming up" on a
+/// port where nothing answered before.
+async fn forward(listener: tokio::net::TcpListener) {
+    loop {
+        let Ok((mut inbound, _)) = listener.accept().await else {
+            return;
+        };
+        tokio::spawn(async move {
+            if let Ok(mut outbound) = tokio::net::TcpStream::connect(es_host()).await {
+                let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+            }
+        });
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_elasticsearch_is_down_at_start_the_batch_waits_and_resolves_after() {
+    let prefix = unique("down");
+    es_host();
+    let now = sluice::event::now();
+    let index = format!("{prefix}-{}", now.format("%Y.%m.%d"));
+    let port = free_port();
+    let mut cfg = config(&prefix);
+    cfg.hosts = vec![format!("127.0.0.1:{port}")];
+    let output = ElasticsearchOutput::new(cfg).unwrap();
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    let task = tokio::spawn(output.run(rx));
+    let (mut r, handle) = receipt();
+    let mut batch: Vec<Event> = (0..100).map(|n| log_event(n, now)).collect();
+    for e in &mut batch {
+        e.set_finalizers(Finalizers::new(&handle));
+    }
+    drop(handle);
+    tx.send(batch).await.unwrap();
+    drop(tx);
+
+    // Nothing listens: the receipt must stay open.
+    assert!(
+        tokio::time::timeout(Duration::from_secs(3), &mut r)
+            .await
+            .is_err(),
+        "the receipt resolved while Elasticsearch was unreachable"
+    );
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let forwarder = tokio::spawn(forward(listener));
+    let outcome = tokio::time::timeout(Duration::from_secs(60), r)
+        .await
+        .expect("the batch resolves once Elasticsearch is reachable");
+    assert_eq!(outcome, Delivery::Delivered);
+    task.await.unwrap();
+    assert_eq!(count(&index, "").await, 100);
+    forwarder.abort();
+
+    es(Method::DELETE, &format!("/{index}"), None).await;
+    es(Method::DELETE, &format!("/_index_template/{prefix}"), None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_is_down_is_set_aside_and_the_others_carry_the_load() {
+    let prefix = unique("failover");
+    let now = sluice::event::now();
+    let index = format!("{prefix}-{}", now.format("%Y.%m.%d"));
+    let mut cfg = config(&prefix);
+    let dead = format!("127.0.0.1:{}", free_port());
+    cfg.hosts = vec![dead.clone(), es_host().to_owned(), dead];
+    let batches: Vec<Vec<Event>> = (0..10)
+        .map(|b| (0..100).map(|i| log_event(b * 100 + i, now)).collect())
+        .collect();
+    let (receipts, metrics) = run_output(cfg, batches).await;
+    all_delivered(receipts).await;
+    assert_eq!(count(&index, "").await, 1000);
+    // Each request found the live node itself: none failed as a whole.
+    assert_eq!(
+        metrics
+            .bulk_requests_unanswered
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0
+    );
+
+    es(Method::DELETE, &format!("/{index}"), None).await;
+    es(Method::DELETE, &format!("/_index_template/{prefix}"), None).await;
+}
