@@ -19,7 +19,7 @@ use serde_json::Value as Json;
 use sluice::dlq::{DlqConfig, DlqReader, DlqWriter};
 use sluice::event::{Event, FieldRef, Object, Timestamp, Value};
 use sluice::outputs::elasticsearch::{
-    daily, Client, ClientConfig, ElasticsearchConfig, ElasticsearchOutput, Metrics,
+    daily, Action, Client, ClientConfig, ElasticsearchConfig, ElasticsearchOutput, Metrics,
     VerificationMode, TIMESTAMP_GUARD_TAG,
 };
 use sluice::pipeline::receipt::{receipt, Delivery, Finalizers, Receipt};
@@ -412,6 +412,46 @@ async fn a_node_that_is_down_is_set_aside_and_the_others_carry_the_load() {
             .load(std::sync::atomic::Ordering::Relaxed),
         0
     );
+
+    es(Method::DELETE, &format!("/{index}"), None).await;
+    es(Method::DELETE, &format!("/_index_template/{prefix}"), None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_and_delete_address_documents_by_id() {
+    let prefix = unique("update");
+    let now = sluice::event::now();
+    let index = format!("{prefix}-{}", now.format("%Y.%m.%d"));
+    let by_n = || -> sluice::outputs::elasticsearch::EventFn {
+        Box::new(|e: &Event| e.get(&FieldRef::parse("n").unwrap()).unwrap().to_display())
+    };
+    let mut cfg = config(&prefix);
+    cfg.document_id = Some(by_n());
+    let (receipts, _) = run_output(cfg, vec![(0..3).map(|n| log_event(n, now)).collect()]).await;
+    all_delivered(receipts).await;
+
+    let mut cfg = config(&prefix);
+    cfg.document_id = Some(by_n());
+    cfg.action = Action::Update;
+    let mut change = Event::new(Object::new());
+    change.insert(&FieldRef::parse("n").unwrap(), 1.into());
+    change.insert(&FieldRef::parse("level").unwrap(), "ERROR".into());
+    let (receipts, _) = run_output(cfg, vec![vec![change]]).await;
+    all_delivered(receipts).await;
+
+    let mut cfg = config(&prefix);
+    cfg.document_id = Some(by_n());
+    cfg.action = Action::Delete;
+    let mut gone = Event::new(Object::new());
+    gone.insert(&FieldRef::parse("n").unwrap(), 2.into());
+    let (receipts, _) = run_output(cfg, vec![vec![gone]]).await;
+    all_delivered(receipts).await;
+
+    assert_eq!(count(&index, "").await, 2);
+    let doc = es(Method::GET, &format!("/{index}/_doc/1"), None).await;
+    assert_eq!(doc["_source"]["level"], "ERROR", "{doc}");
+    // The update merged into the document rather than replacing it.
+    assert_eq!(doc["_source"]["host"]["name"], "web-1", "{doc}");
 
     es(Method::DELETE, &format!("/{index}"), None).await;
     es(Method::DELETE, &format!("/_index_template/{prefix}"), None).await;

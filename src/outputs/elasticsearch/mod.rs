@@ -194,6 +194,8 @@ pub enum ConfigError {
     Client(#[from] ClientError),
     #[error("{0} must be at least 1")]
     Zero(&'static str),
+    #[error("action `{0}` needs a document_id")]
+    NeedsDocumentId(&'static str),
 }
 
 pub struct ElasticsearchOutput {
@@ -228,6 +230,10 @@ impl ElasticsearchOutput {
         }
         if config.bulk_max_bytes == 0 || config.max_in_flight_bytes == 0 {
             return Err(ConfigError::Zero("bulk_max_bytes and max_in_flight_bytes"));
+        }
+        if matches!(config.action, Action::Update | Action::Delete) && config.document_id.is_none()
+        {
+            return Err(ConfigError::NeedsDocumentId(config.action.as_str()));
         }
         let client = Client::new(&ClientConfig {
             hosts: config.hosts.clone(),
@@ -632,6 +638,26 @@ mod tests {
         assert_ne!(origin_id(&beats_event(11)).unwrap(), a);
         assert_eq!(a.len(), 32);
         assert!(origin_id(&Event::new(Object::new())).is_none());
+    }
+
+    #[test]
+    fn update_and_delete_need_a_document_id() {
+        for action in [Action::Update, Action::Delete] {
+            let config = ElasticsearchConfig {
+                action,
+                ..ElasticsearchConfig::default()
+            };
+            assert!(matches!(
+                ElasticsearchOutput::new(config),
+                Err(ConfigError::NeedsDocumentId(_))
+            ));
+        }
+        let config = ElasticsearchConfig {
+            action: Action::Update,
+            document_id: Some(Box::new(|_| "1".into())),
+            ..ElasticsearchConfig::default()
+        };
+        assert!(ElasticsearchOutput::new(config).is_ok());
     }
 
     #[test]
