@@ -18,6 +18,7 @@
 #   SLUICE_ES_WRITE_QUEUE   if set, every node gets `thread_pool.write.size: 1` and this
 #                           `thread_pool.write.queue_size`: a node that answers some bulk items
 #                           with 429 es_rejected_execution_exception (0: all of them, 1: some)
+#   SLUICE_ES_MAX_CONTENT   if set, `http.max_content_length` (e.g. 1mb): larger requests get 413
 #   SLUICE_ES_HEAP          JVM heap (default 512m)
 set -euo pipefail
 
@@ -105,6 +106,9 @@ write_config() {
         if [ -n "${SLUICE_ES_WRITE_QUEUE:-}" ]; then
             echo "thread_pool.write.size: 1"
             echo "thread_pool.write.queue_size: $SLUICE_ES_WRITE_QUEUE"
+        fi
+        if [ -n "${SLUICE_ES_MAX_CONTENT:-}" ]; then
+            echo "http.max_content_length: $SLUICE_ES_MAX_CONTENT"
         fi
     } >>"$dir/config/elasticsearch.yml"
     sed -i "s/^-Xms.*/-Xms$HEAP/; s/^-Xmx.*/-Xmx$HEAP/" "$dir/config/jvm.options" 2>/dev/null || true

@@ -1,8 +1,9 @@
 //! The Elasticsearch output against a real Elasticsearch 8.19.
 //!
 //! Where the node comes from: `SLUICE_ES_URL` when set (it must be a node started with
-//! `SLUICE_ES_WRITE_QUEUE=1 scripts/elasticsearch.sh start 1`, whose write pool of one thread
-//! and one queue slot rejects concurrent bulk items with 429). Otherwise the tests start such
+//! `SLUICE_ES_WRITE_QUEUE=1 SLUICE_ES_MAX_CONTENT=1mb scripts/elasticsearch.sh start 1`, whose
+//! write pool of one thread and one queue slot rejects concurrent bulk items with 429, and
+//! which answers requests over 1 MB with 413). Otherwise the tests start such
 //! a node themselves through `scripts/elasticsearch.sh` in their own run directory
 //! (`/tmp/sluice-es-test`, HTTP port 9250) and leave it running for the next run
 //! (`SLUICE_ES_RUN=/tmp/sluice-es-test scripts/elasticsearch.sh stop` ends it). We chose this
@@ -41,6 +42,7 @@ fn es_host() -> &'static str {
             .env("SLUICE_ES_PORT", "9250")
             .env("SLUICE_ES_TRANSPORT_PORT", "9350")
             .env("SLUICE_ES_WRITE_QUEUE", "1")
+            .env("SLUICE_ES_MAX_CONTENT", "1mb")
             .output()
             .expect("run scripts/elasticsearch.sh");
         assert!(
@@ -452,6 +454,57 @@ async fn update_and_delete_address_documents_by_id() {
     assert_eq!(doc["_source"]["level"], "ERROR", "{doc}");
     // The update merged into the document rather than replacing it.
     assert_eq!(doc["_source"]["host"]["name"], "web-1", "{doc}");
+
+    es(Method::DELETE, &format!("/{index}"), None).await;
+    es(Method::DELETE, &format!("/_index_template/{prefix}"), None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_too_large_is_split_and_a_document_too_large_is_dead() {
+    let prefix = unique("large");
+    let dir = tempfile::tempdir().unwrap();
+    let now = sluice::event::now();
+    let index = format!("{prefix}-{}", now.format("%Y.%m.%d"));
+    let mut cfg = config(&prefix);
+    // The node takes at most 1 MB per request; ours would send 3 MB at once.
+    cfg.compression_level = 0;
+    cfg.dead_letter_queue = Some(Arc::new(Mutex::new(
+        DlqWriter::open(DlqConfig::new(dir.path(), "main")).unwrap(),
+    )));
+    let padding = "x".repeat(10_000);
+    let mut batch: Vec<Event> = (0..300)
+        .map(|n| {
+            let mut e = log_event(n, now);
+            e.insert(
+                &FieldRef::parse("padding").unwrap(),
+                padding.as_str().into(),
+            );
+            e
+        })
+        .collect();
+    let mut huge = log_event(300, now);
+    huge.insert(
+        &FieldRef::parse("padding").unwrap(),
+        "y".repeat(1_200_000).into(),
+    );
+    batch.push(huge);
+    let (receipts, metrics) = run_output(cfg, vec![batch]).await;
+    all_delivered(receipts).await;
+    assert_eq!(count(&index, "").await, 300);
+    assert!(
+        metrics
+            .bulk_requests
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > 4
+    );
+    let letters: Vec<_> = DlqReader::open(dir.path(), "main")
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].status, 413);
+    let event: Json = serde_json::from_slice(&letters[0].event).unwrap();
+    assert_eq!(event["n"], 300);
 
     es(Method::DELETE, &format!("/{index}"), None).await;
     es(Method::DELETE, &format!("/_index_template/{prefix}"), None).await;
