@@ -142,6 +142,9 @@ pub fn hash_hex(bytes: &[u8]) -> [u8; 32] {
 pub struct BulkBuffer {
     buf: Vec<u8>,
     ends: Vec<usize>,
+    /// The size of the last batch: each batch's bytes leave with it (as `Bytes`), so the next
+    /// one reserves this much up front instead of growing by doubling and copying.
+    last_len: usize,
 }
 
 impl BulkBuffer {
@@ -153,6 +156,9 @@ impl BulkBuffer {
         target: &ItemTarget<'_>,
         event: &Event,
     ) -> usize {
+        if self.buf.capacity() == 0 {
+            self.buf.reserve(self.last_len);
+        }
         let start = self.buf.len();
         encode_item(&mut self.buf, action, doc_as_upsert, target, event);
         self.ends.push(self.buf.len());
@@ -169,6 +175,7 @@ impl BulkBuffer {
 
     /// Freezes what was pushed into one shared buffer with the items' bounds.
     pub fn finish(&mut self) -> Encoded {
+        self.last_len = self.buf.len();
         let all = Bytes::from(std::mem::take(&mut self.buf));
         Encoded {
             all,
