@@ -19,6 +19,10 @@
 #                           `thread_pool.write.queue_size`: a node that answers some bulk items
 #                           with 429 es_rejected_execution_exception (0: all of them, 1: some)
 #   SLUICE_ES_MAX_CONTENT   if set, `http.max_content_length` (e.g. 1mb): larger requests get 413
+#   SLUICE_ES_SECURE        if set, security on: HTTPS with a certificate signed by a CA made
+#                           for the run directory ($SLUICE_ES_RUN/certs/ca.pem; the node's
+#                           certificate names 127.0.0.1 and localhost) and the user `elastic`
+#                           with password $SLUICE_ES_PASSWORD (default sluice-test-pw)
 #   SLUICE_ES_HEAP          JVM heap (default 512m)
 set -euo pipefail
 
@@ -30,6 +34,9 @@ TPORT=${SLUICE_ES_TRANSPORT_PORT:-9300}
 HEAP=${SLUICE_ES_HEAP:-512m}
 DIST="$RUN/elasticsearch-$VERSION"
 ES_USER=es
+SECURE=${SLUICE_ES_SECURE:-}
+PASSWORD=${SLUICE_ES_PASSWORD:-sluice-test-pw}
+CERTS="$RUN/certs"
 
 log() { echo "elasticsearch.sh: $*" >&2; }
 
@@ -70,7 +77,36 @@ ensure_distribution() {
     fi
 }
 
-node_url() { echo "http://127.0.0.1:$((PORT + $1 - 1))"; }
+node_url() {
+    if [ -n "$SECURE" ]; then
+        echo "https://127.0.0.1:$((PORT + $1 - 1))"
+    else
+        echo "http://127.0.0.1:$((PORT + $1 - 1))"
+    fi
+}
+
+# curl as a client of this cluster: trusting its CA and logged in when security is on.
+es_curl() {
+    if [ -n "$SECURE" ]; then
+        curl --cacert "$CERTS/ca.pem" -u "elastic:$PASSWORD" "$@"
+    else
+        curl "$@"
+    fi
+}
+
+# A CA and a certificate for 127.0.0.1/localhost, made once per run directory.
+ensure_certs() {
+    [ -s "$CERTS/node.pem" ] && return 0
+    mkdir -p "$CERTS"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=sluice test CA" \
+        -keyout "$CERTS/ca.key" -out "$CERTS/ca.pem" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+        -keyout "$CERTS/node.key" -out "$CERTS/node.csr" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$CERTS/san.ext"
+    openssl x509 -req -in "$CERTS/node.csr" -CA "$CERTS/ca.pem" -CAkey "$CERTS/ca.key" \
+        -CAcreateserial -days 3650 -extfile "$CERTS/san.ext" -out "$CERTS/node.pem" 2>/dev/null
+    chmod 644 "$CERTS"/*
+}
 
 node_running() {
     local pidfile="$RUN/n$1/es.pid"
@@ -88,7 +124,15 @@ write_config() {
         echo "network.host: 127.0.0.1"
         echo "http.port: $((PORT + i - 1))"
         echo "transport.port: $((TPORT + i - 1))"
-        echo "xpack.security.enabled: false"
+        if [ -n "$SECURE" ]; then
+            echo "xpack.security.enabled: true"
+            echo "xpack.security.http.ssl.enabled: true"
+            echo "xpack.security.http.ssl.certificate: certs/node.pem"
+            echo "xpack.security.http.ssl.key: certs/node.key"
+            echo "xpack.security.transport.ssl.enabled: false"
+        else
+            echo "xpack.security.enabled: false"
+        fi
         echo "path.data: $dir/data"
         echo "path.logs: $dir/logs"
         echo "action.destructive_requires_name: false"
@@ -112,13 +156,26 @@ write_config() {
         fi
     } >>"$dir/config/elasticsearch.yml"
     sed -i "s/^-Xms.*/-Xms$HEAP/; s/^-Xmx.*/-Xmx$HEAP/" "$dir/config/jvm.options" 2>/dev/null || true
+    if [ -n "$SECURE" ]; then
+        mkdir -p "$dir/config/certs"
+        cp "$CERTS/node.pem" "$CERTS/node.key" "$CERTS/ca.pem" "$dir/config/certs/"
+    fi
     [ "$(id -u)" = 0 ] && chown -R "$ES_USER:" "$dir"
+    if [ -n "$SECURE" ]; then
+        # The built-in user `elastic` starts with the keystore's bootstrap password.
+        as_es "cd '$DIST' && ES_PATH_CONF='$dir/config' ES_JAVA_HOME='$(java_home)' \
+            ./bin/elasticsearch-keystore create >/dev/null 2>&1; \
+            printf '%s' '$PASSWORD' | ES_PATH_CONF='$dir/config' ES_JAVA_HOME='$(java_home)' \
+            ./bin/elasticsearch-keystore add -x -f bootstrap.password >/dev/null"
+    fi
     return 0
 }
 
+java_home() { dirname "$(dirname "$(readlink -f "$(command -v java)")")"; }
+
 start_node() {
     local i=$1 dir="$RUN/n$1" java_home
-    java_home=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
+    java_home=$(java_home)
     # -d daemonizes; the launcher returns once the node has started (or failed to).
     as_es "cd '$DIST' && ES_PATH_CONF='$dir/config' ES_JAVA_HOME='$java_home' \
         ES_JAVA_OPTS='-Xms$HEAP -Xmx$HEAP' ./bin/elasticsearch -d -p '$dir/es.pid' \
@@ -128,7 +185,7 @@ start_node() {
 wait_health() {
     local url=$1 deadline=$((SECONDS + 180)) health
     while [ $SECONDS -lt $deadline ]; do
-        health=$(curl -fsS "$url/_cluster/health?wait_for_status=yellow&timeout=5s" 2>/dev/null || true)
+        health=$(es_curl -fsS "$url/_cluster/health?wait_for_status=yellow&timeout=5s" 2>/dev/null || true)
         case "$health" in
         *'"status":"green"'* | *'"status":"yellow"'*) return 0 ;;
         esac
@@ -147,6 +204,10 @@ cmd_start() {
     fi
     ensure_user
     ensure_distribution
+    if [ -n "$SECURE" ]; then
+        ensure_certs
+        [ "$(id -u)" = 0 ] && chown -R "$ES_USER:" "$CERTS"
+    fi
     if [ "$(cat "$RUN/nodes" 2>/dev/null)" != "$count" ]; then
         # A node's data holds its cluster's identity: a single node cannot join a new
         # three-node cluster (nor the reverse), and a half-formed cluster leaves votes behind
@@ -199,7 +260,7 @@ cmd_status() {
         fi
     done
     if [ $any = 0 ]; then
-        curl -fsS "$(node_url 1)/_cluster/health" 2>/dev/null || true
+        es_curl -fsS "$(node_url 1)/_cluster/health" 2>/dev/null || true
         echo
     else
         log "no node running in $RUN"

@@ -1,17 +1,20 @@
 //! The Elasticsearch output against a real Elasticsearch 8.19.
 //!
-//! Where the node comes from: `SLUICE_ES_URL` when set (it must be a node started with
-//! `SLUICE_ES_WRITE_QUEUE=1 SLUICE_ES_MAX_CONTENT=1mb scripts/elasticsearch.sh start 1`, whose
-//! write pool of one thread and one queue slot rejects concurrent bulk items with 429, and
-//! which answers requests over 1 MB with 413). Otherwise the tests start such
-//! a node themselves through `scripts/elasticsearch.sh` in their own run directory
-//! (`/tmp/sluice-es-test`, HTTP port 9250) and leave it running for the next run
-//! (`SLUICE_ES_RUN=/tmp/sluice-es-test scripts/elasticsearch.sh stop` ends it). We chose this
+//! Where the node comes from: `SLUICE_ES_URL` when set (with `SLUICE_ES_CA` and
+//! `SLUICE_ES_PASSWORD` for the user `elastic` when it is secured); it must be a node started
+//! like ours. Otherwise the tests start their own through `scripts/elasticsearch.sh` in their
+//! own run directory (`/tmp/sluice-es-test`, HTTPS port 9250) and leave it running for the next
+//! run (`SLUICE_ES_RUN=/tmp/sluice-es-test scripts/elasticsearch.sh stop` ends it). That node
+//! has security on (HTTPS with a CA of its own, user `elastic`), so every test goes through
+//! TLS verification and basic auth; a write pool of one thread and one queue slot, so
+//! concurrent bulk items get 429; and `http.max_content_length: 1mb`, so large requests get 413. We chose this
 //! over starting ES from `.ci/run` so that a plain `cargo test` exercises the same path as CI,
 //! on any machine with Java and Maven. No mock stands in for Elasticsearch: faults are real
 //! (a port where nothing listens, a node that is only reachable later, a node that rejects).
 
+use std::path::PathBuf;
 use std::process::Command;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -25,24 +28,47 @@ use sluice::outputs::elasticsearch::{
 };
 use sluice::pipeline::receipt::{receipt, Delivery, Finalizers, Receipt};
 
-/// `host:port` of the test node, started once per test binary.
-fn es_host() -> &'static str {
-    static HOST: OnceLock<String> = OnceLock::new();
-    HOST.get_or_init(|| {
+/// The node the tests write to.
+struct TestNode {
+    /// `scheme://127.0.0.1:port`.
+    url: String,
+    /// `127.0.0.1:port`, for the TCP forwarder.
+    addr: String,
+    ca: Option<PathBuf>,
+    password: Option<String>,
+}
+
+impl TestNode {
+    /// `url` with another port: a place where this node is not.
+    fn elsewhere(&self, port: u16) -> String {
+        let scheme = self.url.split("://").next().unwrap();
+        format!("{scheme}://127.0.0.1:{port}")
+    }
+}
+
+/// The test node, started once per test binary.
+fn node() -> &'static TestNode {
+    static NODE: OnceLock<TestNode> = OnceLock::new();
+    NODE.get_or_init(|| {
         if let Ok(url) = std::env::var("SLUICE_ES_URL") {
-            return url
-                .trim_start_matches("http://")
-                .trim_end_matches('/')
-                .to_owned();
+            let url = url.trim_end_matches('/').to_owned();
+            return TestNode {
+                addr: url.split("://").last().unwrap().to_owned(),
+                ca: std::env::var_os("SLUICE_ES_CA").map(PathBuf::from),
+                password: std::env::var("SLUICE_ES_PASSWORD").ok(),
+                url,
+            };
         }
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/elasticsearch.sh");
         let out = Command::new("bash")
             .args([script, "start", "1"])
-            .env("SLUICE_ES_RUN", "/tmp/sluice-es-test")
+            .env("SLUICE_ES_RUN", RUN)
             .env("SLUICE_ES_PORT", "9250")
             .env("SLUICE_ES_TRANSPORT_PORT", "9350")
             .env("SLUICE_ES_WRITE_QUEUE", "1")
             .env("SLUICE_ES_MAX_CONTENT", "1mb")
+            .env("SLUICE_ES_SECURE", "1")
+            .env("SLUICE_ES_PASSWORD", PASSWORD)
             .output()
             .expect("run scripts/elasticsearch.sh");
         assert!(
@@ -50,8 +76,24 @@ fn es_host() -> &'static str {
             "scripts/elasticsearch.sh start failed:\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        "127.0.0.1:9250".to_owned()
+        TestNode {
+            url: "https://127.0.0.1:9250".into(),
+            addr: "127.0.0.1:9250".into(),
+            ca: Some(PathBuf::from(RUN).join("certs/ca.pem")),
+            password: Some(PASSWORD.into()),
+        }
     })
+}
+
+const RUN: &str = "/tmp/sluice-es-test";
+const PASSWORD: &str = "sluice-test-pw";
+
+fn connection(config: &mut ElasticsearchConfig) {
+    let node = node();
+    config.hosts = vec![node.url.clone()];
+    config.ssl_certificate_authorities = node.ca.iter().cloned().collect();
+    config.user = node.password.as_ref().map(|_| "elastic".to_owned());
+    config.password = node.password.clone();
 }
 
 /// A name no other test (or earlier run) uses.
@@ -65,13 +107,14 @@ fn unique(prefix: &str) -> String {
 
 /// A plain client for checking what ES holds (not the output under test's pool).
 fn admin() -> Client {
+    let node = node();
     Client::new(&ClientConfig {
-        hosts: vec![es_host().to_owned()],
-        user: None,
-        password: None,
+        hosts: vec![node.url.clone()],
+        user: node.password.as_ref().map(|_| "elastic".to_owned()),
+        password: node.password.clone(),
         api_key: None,
         ssl_enabled: None,
-        ssl_certificate_authorities: Vec::new(),
+        ssl_certificate_authorities: node.ca.iter().cloned().collect(),
         ssl_verification_mode: VerificationMode::Full,
         compression_level: 0,
         timeout: Duration::from_secs(60),
@@ -101,9 +144,8 @@ async fn count(index: &str, query: &str) -> u64 {
 }
 
 fn config(prefix: &str) -> ElasticsearchConfig {
-    ElasticsearchConfig {
+    let mut config = ElasticsearchConfig {
         id: "es-test".into(),
-        hosts: vec![es_host().to_owned()],
         index: daily(&format!("{prefix}-")),
         template_name: prefix.to_owned(),
         template_index_patterns: vec![format!("{prefix}-*")],
@@ -111,7 +153,9 @@ fn config(prefix: &str) -> ElasticsearchConfig {
         retry_max_interval: Duration::from_millis(500),
         timeout: Duration::from_secs(30),
         ..ElasticsearchConfig::default()
-    }
+    };
+    connection(&mut config);
+    config
 }
 
 /// An event shaped like Filebeat's after grok, with `@metadata` that must never be written.
@@ -196,12 +240,7 @@ async fn events_land_in_their_daily_index_with_the_template_mapping_and_no_metad
         0
     );
     assert_eq!(count(&format!("{prefix}-*"), "?q=do-not-index").await, 0);
-    assert_eq!(
-        metrics
-            .events_taken
-            .load(std::sync::atomic::Ordering::Relaxed),
-        1001
-    );
+    assert_eq!(metrics.events_taken.load(Ordering::Relaxed), 1001);
 
     let hit = es(
         Method::GET,
@@ -254,12 +293,7 @@ async fn a_mapping_conflict_goes_to_the_dead_letter_queue_with_the_reason() {
     // Durably in the DLQ counts as delivered.
     all_delivered(receipts).await;
     assert_eq!(count(&index, "").await, 2);
-    assert_eq!(
-        metrics
-            .events_dead_lettered
-            .load(std::sync::atomic::Ordering::Relaxed),
-        1
-    );
+    assert_eq!(metrics.events_dead_lettered.load(Ordering::Relaxed), 1);
 
     let letters: Vec<_> = DlqReader::open(dir.path(), "main")
         .unwrap()
@@ -304,9 +338,7 @@ async fn rejected_items_are_retried_until_all_arrive_without_duplicates() {
         .collect();
     let (receipts, metrics) = run_output(cfg, batches).await;
     all_delivered(receipts).await;
-    let retried = metrics
-        .items_retried
-        .load(std::sync::atomic::Ordering::Relaxed);
+    let retried = metrics.items_retried.load(Ordering::Relaxed);
     assert!(
         retried > 0,
         "the node rejected nothing: is its write queue tiny?"
@@ -334,7 +366,7 @@ async fn forward(listener: tokio::net::TcpListener) {
             return;
         };
         tokio::spawn(async move {
-            if let Ok(mut outbound) = tokio::net::TcpStream::connect(es_host()).await {
+            if let Ok(mut outbound) = tokio::net::TcpStream::connect(&node().addr).await {
                 let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
             }
         });
@@ -352,12 +384,12 @@ fn free_port() -> u16 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_elasticsearch_is_down_at_start_the_batch_waits_and_resolves_after() {
     let prefix = unique("down");
-    es_host();
+    node();
     let now = sluice::event::now();
     let index = format!("{prefix}-{}", now.format("%Y.%m.%d"));
     let port = free_port();
     let mut cfg = config(&prefix);
-    cfg.hosts = vec![format!("127.0.0.1:{port}")];
+    cfg.hosts = vec![node().elsewhere(port)];
     let output = ElasticsearchOutput::new(cfg).unwrap();
     let (tx, rx) = tokio::sync::mpsc::channel(1);
     let task = tokio::spawn(output.run(rx));
@@ -399,8 +431,8 @@ async fn a_node_that_is_down_is_set_aside_and_the_others_carry_the_load() {
     let now = sluice::event::now();
     let index = format!("{prefix}-{}", now.format("%Y.%m.%d"));
     let mut cfg = config(&prefix);
-    let dead = format!("127.0.0.1:{}", free_port());
-    cfg.hosts = vec![dead.clone(), es_host().to_owned(), dead];
+    let dead = node().elsewhere(free_port());
+    cfg.hosts = vec![dead.clone(), node().url.clone(), dead];
     let batches: Vec<Vec<Event>> = (0..10)
         .map(|b| (0..100).map(|i| log_event(b * 100 + i, now)).collect())
         .collect();
@@ -408,12 +440,7 @@ async fn a_node_that_is_down_is_set_aside_and_the_others_carry_the_load() {
     all_delivered(receipts).await;
     assert_eq!(count(&index, "").await, 1000);
     // Each request found the live node itself: none failed as a whole.
-    assert_eq!(
-        metrics
-            .bulk_requests_unanswered
-            .load(std::sync::atomic::Ordering::Relaxed),
-        0
-    );
+    assert_eq!(metrics.bulk_requests_unanswered.load(Ordering::Relaxed), 0);
 
     es(Method::DELETE, &format!("/{index}"), None).await;
     es(Method::DELETE, &format!("/_index_template/{prefix}"), None).await;
@@ -491,12 +518,7 @@ async fn a_request_too_large_is_split_and_a_document_too_large_is_dead() {
     let (receipts, metrics) = run_output(cfg, vec![batch]).await;
     all_delivered(receipts).await;
     assert_eq!(count(&index, "").await, 300);
-    assert!(
-        metrics
-            .bulk_requests
-            .load(std::sync::atomic::Ordering::Relaxed)
-            > 4
-    );
+    assert!(metrics.bulk_requests.load(Ordering::Relaxed) > 4);
     let letters: Vec<_> = DlqReader::open(dir.path(), "main")
         .unwrap()
         .map(Result::unwrap)
@@ -508,4 +530,73 @@ async fn a_request_too_large_is_split_and_a_document_too_large_is_dead() {
 
     es(Method::DELETE, &format!("/{index}"), None).await;
     es(Method::DELETE, &format!("/_index_template/{prefix}"), None).await;
+}
+
+/// Runs one batch through an output for `wait` and returns whether its receipt resolved, with
+/// the metrics; the output is then stopped.
+async fn resolves_within(
+    config: ElasticsearchConfig,
+    wait: Duration,
+) -> (Option<Delivery>, Arc<Metrics>) {
+    let output = ElasticsearchOutput::new(config).unwrap();
+    let metrics = output.metrics();
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    let task = tokio::spawn(output.run(rx));
+    let (r, handle) = receipt();
+    let mut batch: Vec<Event> = (0..10)
+        .map(|n| log_event(n, sluice::event::now()))
+        .collect();
+    for e in &mut batch {
+        e.set_finalizers(Finalizers::new(&handle));
+    }
+    drop(handle);
+    tx.send(batch).await.unwrap();
+    let outcome = tokio::time::timeout(wait, r).await.ok();
+    task.abort();
+    (outcome, metrics)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_and_credentials_are_enforced() {
+    let Some(ca) = node().ca.clone() else {
+        panic!("these tests need a node with security on (see the module doc)");
+    };
+    let prefix = unique("tls");
+    let load = |prefix: &str| {
+        let mut cfg = config(prefix);
+        // Without the template step, the bulk requests are what meets the failure.
+        cfg.manage_template = false;
+        cfg
+    };
+
+    // The system's roots do not know the node's CA: no request is answered.
+    let mut cfg = load(&prefix);
+    cfg.ssl_certificate_authorities.clear();
+    let (outcome, metrics) = resolves_within(cfg, Duration::from_secs(2)).await;
+    assert_eq!(outcome, None);
+    assert!(metrics.bulk_requests_unanswered.load(Ordering::Relaxed) > 0);
+
+    // A wrong password is answered 401: the batch waits (it may be fixed), it is not lost.
+    let mut cfg = load(&prefix);
+    cfg.password = Some("wrong".into());
+    let (outcome, metrics) = resolves_within(cfg, Duration::from_secs(2)).await;
+    assert_eq!(outcome, None);
+    assert!(metrics.bulk_requests_refused.load(Ordering::Relaxed) > 0);
+
+    // `ssl_verification_mode => none` accepts the certificate without the CA.
+    let mut cfg = load(&prefix);
+    cfg.ssl_certificate_authorities.clear();
+    cfg.ssl_verification_mode = VerificationMode::None;
+    let (outcome, _) = resolves_within(cfg, Duration::from_secs(30)).await;
+    assert_eq!(outcome, Some(Delivery::Delivered));
+
+    // And with the CA, verification passes.
+    let mut cfg = load(&prefix);
+    cfg.ssl_certificate_authorities = vec![ca];
+    let (outcome, _) = resolves_within(cfg, Duration::from_secs(30)).await;
+    assert_eq!(outcome, Some(Delivery::Delivered));
+
+    let index = format!("{prefix}-{}", sluice::event::now().format("%Y.%m.%d"));
+    assert_eq!(count(&index, "").await, 20);
+    es(Method::DELETE, &format!("/{index}"), None).await;
 }
