@@ -600,3 +600,34 @@ async fn tls_and_credentials_are_enforced() {
     assert_eq!(count(&index, "").await, 20);
     es(Method::DELETE, &format!("/{index}"), None).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_accepts_but_never_answers_times_out_and_is_set_aside() {
+    let prefix = unique("timeout");
+    let now = sluice::event::now();
+    let index = format!("{prefix}-{}", now.format("%Y.%m.%d"));
+    // A black hole: connections are accepted and held, nothing is ever answered.
+    let hole = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = hole.local_addr().unwrap().port();
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((conn, _)) = hole.accept().await {
+            held.push(conn);
+        }
+    });
+    let mut cfg = config(&prefix);
+    cfg.hosts = vec![node().elsewhere(port), node().url.clone()];
+    cfg.timeout = Duration::from_secs(1);
+    let batches: Vec<Vec<Event>> = (0..5)
+        .map(|b| (0..100).map(|i| log_event(b * 100 + i, now)).collect())
+        .collect();
+    let (receipts, metrics) = run_output(cfg, batches).await;
+    all_delivered(receipts).await;
+    assert_eq!(count(&index, "").await, 500);
+    // The silent node cost one timeout, then the live one took every request.
+    assert_eq!(metrics.bulk_requests_unanswered.load(Ordering::Relaxed), 0);
+    holder.abort();
+
+    es(Method::DELETE, &format!("/{index}"), None).await;
+    es(Method::DELETE, &format!("/_index_template/{prefix}"), None).await;
+}

@@ -272,6 +272,11 @@ impl Client {
         *health = Health::default();
     }
 
+    /// The nodes' base URLs, in configuration order.
+    pub fn nodes(&self) -> Vec<&str> {
+        self.inner.nodes.iter().map(|n| n.base.as_str()).collect()
+    }
+
     /// How many nodes are set aside right now.
     pub fn nodes_set_aside(&self) -> usize {
         let now = Instant::now();

@@ -3,7 +3,7 @@
 //! A composable `_index_template` gives daily indices the mappings Kibana expects (ECS-ish:
 //! `@timestamp` a date, `message` text, `level`, `tags`, `host.name`, `log.file.path`
 //! keywords) instead of whatever dynamic mapping the first document implies. It is installed
-//! once per process and template name; several outputs or processes installing the same
+//! once per process, cluster and template name; several outputs or processes installing the same
 //! template at once is harmless (the last PUT of the same body wins), and without
 //! `template_overwrite` an existing template is left as it is.
 
@@ -41,11 +41,13 @@ static INSTALLED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
 /// Installs the template unless this process already did. Errors are for the caller to
 /// retry with backoff: writing before the template exists would fix the wrong mappings.
 pub async fn ensure(client: &Client, config: &TemplateConfig) -> Result<(), TemplateError> {
+    // Two outputs writing to different clusters each need the template in theirs.
+    let key = format!("{} {}", client.nodes().join(","), config.name);
     if INSTALLED
         .lock()
         .unwrap()
         .as_ref()
-        .is_some_and(|s| s.contains(&config.name))
+        .is_some_and(|s| s.contains(&key))
     {
         return Ok(());
     }
@@ -92,7 +94,7 @@ pub async fn ensure(client: &Client, config: &TemplateConfig) -> Result<(), Temp
         .lock()
         .unwrap()
         .get_or_insert_with(HashSet::new)
-        .insert(config.name.clone());
+        .insert(key);
     Ok(())
 }
 
