@@ -631,3 +631,75 @@ async fn a_node_that_accepts_but_never_answers_times_out_and_is_set_aside() {
     es(Method::DELETE, &format!("/{index}"), None).await;
     es(Method::DELETE, &format!("/_index_template/{prefix}"), None).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_dead_letter_queue_under_block_holds_the_batch_until_room_is_made() {
+    let prefix = unique("dlqfull");
+    let dir = tempfile::tempdir().unwrap();
+    let now = sluice::event::now();
+    let index = format!("{prefix}-{}", now.format("%Y.%m.%d"));
+    // Map `n` as a long first, so that a string in `n` is refused for good.
+    let (receipts, _) = run_output(config(&prefix), vec![vec![log_event(1, now)]]).await;
+    all_delivered(receipts).await;
+
+    // A queue that one earlier dead letter already fills.
+    let mut dlq_config = DlqConfig::new(dir.path(), "main");
+    dlq_config.max_bytes = 700;
+    let mut writer = DlqWriter::open(dlq_config.clone()).unwrap();
+    let mut old = log_event(0, now);
+    old.insert(&FieldRef::parse("n").unwrap(), "old".into());
+    let appended = writer
+        .append(&[sluice::dlq::DeadLetterEntry {
+            plugin: "earlier",
+            index: &index,
+            action: "index",
+            status: 400,
+            error_type: "document_parsing_exception",
+            reason: "earlier",
+            event: &old,
+        }])
+        .unwrap();
+    assert_eq!(appended.written, 1);
+    let full_segment = std::fs::read_dir(writer.dir())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    drop(writer);
+
+    let mut cfg = config(&prefix);
+    cfg.dead_letter_queue = Some(Arc::new(Mutex::new(DlqWriter::open(dlq_config).unwrap())));
+    let output = ElasticsearchOutput::new(cfg).unwrap();
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    let task = tokio::spawn(output.run(rx));
+    let (mut r, handle) = receipt();
+    let mut bad = log_event(2, now);
+    bad.insert(&FieldRef::parse("n").unwrap(), "not a number".into());
+    bad.set_finalizers(Finalizers::new(&handle));
+    drop(handle);
+    tx.send(vec![bad]).await.unwrap();
+    drop(tx);
+    assert!(
+        tokio::time::timeout(Duration::from_secs(3), &mut r)
+            .await
+            .is_err(),
+        "the receipt resolved although the dead letter found no room"
+    );
+    // An operator (or `sluice dlq`) clears the old segment: the letter goes in, the batch ends.
+    std::fs::remove_file(&full_segment).unwrap();
+    let outcome = tokio::time::timeout(Duration::from_secs(30), r)
+        .await
+        .expect("the batch resolves once the DLQ has room");
+    assert_eq!(outcome, Delivery::Delivered);
+    task.await.unwrap();
+    let letters: Vec<_> = DlqReader::open(dir.path(), "main")
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].plugin, "es-test");
+
+    es(Method::DELETE, &format!("/{index}"), None).await;
+    es(Method::DELETE, &format!("/_index_template/{prefix}"), None).await;
+}
