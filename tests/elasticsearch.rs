@@ -703,3 +703,47 @@ async fn a_full_dead_letter_queue_under_block_holds_the_batch_until_room_is_made
     es(Method::DELETE, &format!("/{index}"), None).await;
     es(Method::DELETE, &format!("/_index_template/{prefix}"), None).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resent_batch_with_idempotent_ids_makes_no_duplicates() {
+    let prefix = unique("resend");
+    let now = sluice::event::now();
+    let index = format!("{prefix}-{}", now.format("%Y.%m.%d"));
+    // Half the events say where they came from (Beats: agent, file, offset); the other half
+    // are identified by their content.
+    let events = || -> Vec<Event> {
+        (0..400)
+            .map(|n| {
+                let mut e = log_event(n, now);
+                if n % 2 == 0 {
+                    e.insert(&FieldRef::parse("[agent][id]").unwrap(), "agent-1".into());
+                    e.insert(
+                        &FieldRef::parse("[log][offset]").unwrap(),
+                        ((n * 100) as i64).into(),
+                    );
+                }
+                e
+            })
+            .collect()
+    };
+    let idempotent = || {
+        let mut cfg = config(&prefix);
+        cfg.idempotent_ids = true;
+        cfg
+    };
+    let (receipts, _) = run_output(idempotent(), vec![events()]).await;
+    all_delivered(receipts).await;
+    // A sender that never saw its acknowledgement sends the same events again.
+    let (receipts, metrics) = run_output(idempotent(), vec![events()]).await;
+    all_delivered(receipts).await;
+    assert_eq!(metrics.events_taken.load(Ordering::Relaxed), 400);
+    assert_eq!(count(&index, "").await, 400);
+
+    // Without idempotent ids the same resend duplicates everything: the check above can fail.
+    let (receipts, _) = run_output(config(&prefix), vec![events()]).await;
+    all_delivered(receipts).await;
+    assert_eq!(count(&index, "").await, 800);
+
+    es(Method::DELETE, &format!("/{index}"), None).await;
+    es(Method::DELETE, &format!("/_index_template/{prefix}"), None).await;
+}
