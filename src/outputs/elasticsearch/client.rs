@@ -93,6 +93,8 @@ struct Health {
     failures: u32,
 }
 
+/// Bodies larger than this are compressed on the blocking pool.
+const OFF_THREAD_GZIP: usize = 256 * 1024;
 const SET_ASIDE_FIRST: Duration = Duration::from_millis(500);
 const SET_ASIDE_MAX: Duration = Duration::from_secs(60);
 
@@ -179,10 +181,16 @@ impl Client {
         body: Option<Bytes>,
     ) -> Result<Reply, Unreachable> {
         let inner = &self.inner;
+        let level = inner.compression_level;
         let (body, gzipped) = match body {
-            Some(b) if inner.compression_level > 0 && !b.is_empty() => {
-                (Some(gzip(&b, inner.compression_level)), true)
+            // A 20 MiB body takes ~100 ms to compress: not on a thread that serves sockets.
+            Some(b) if level > 0 && b.len() > OFF_THREAD_GZIP => {
+                let gz = tokio::task::spawn_blocking(move || gzip(&b, level))
+                    .await
+                    .expect("gzip into a Vec does not panic");
+                (Some(gz), true)
             }
+            Some(b) if level > 0 && !b.is_empty() => (Some(gzip(&b, level)), true),
             other => (other, false),
         };
         let mut last = String::from("no node tried");
