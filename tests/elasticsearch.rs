@@ -747,3 +747,70 @@ async fn a_resent_batch_with_idempotent_ids_makes_no_duplicates() {
     es(Method::DELETE, &format!("/{index}"), None).await;
     es(Method::DELETE, &format!("/_index_template/{prefix}"), None).await;
 }
+
+/// The mapping type of `message` in the index `prefix` writes to today.
+async fn message_type(prefix: &str) -> Json {
+    let index = format!("{prefix}-{}", sluice::event::now().format("%Y.%m.%d"));
+    let mapping = es(Method::GET, &format!("/{index}/_mapping"), None).await;
+    mapping[&index]["mappings"]["properties"]["message"]["type"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn template_file_overwrite_and_routing() {
+    let keyword_template = |prefix: &str| {
+        format!(
+            r#"{{"index_patterns":["{prefix}-*"],"priority":300,"template":{{"mappings":{{"properties":{{"message":{{"type":"keyword"}}}}}}}}}}"#
+        )
+    };
+    let write = |prefix: String, cfg: ElasticsearchConfig| async move {
+        let (receipts, _) = run_output(cfg, vec![vec![log_event(7, sluice::event::now())]]).await;
+        all_delivered(receipts).await;
+        prefix
+    };
+
+    // `template`: a file installed as is.
+    let file_prefix = unique("tfile");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("template.json");
+    std::fs::write(&file, keyword_template(&file_prefix)).unwrap();
+    let mut cfg = config(&file_prefix);
+    cfg.template = Some(file);
+    let file_prefix = write(file_prefix, cfg).await;
+    assert_eq!(message_type(&file_prefix).await, "keyword");
+
+    // An existing template is left alone without `template_overwrite`...
+    let kept = unique("tkeep");
+    es(
+        Method::PUT,
+        &format!("/_index_template/{kept}"),
+        Some(&keyword_template(&kept)),
+    )
+    .await;
+    let kept = write(kept.clone(), config(&kept)).await;
+    assert_eq!(message_type(&kept).await, "keyword");
+
+    // ...and replaced with it.
+    let replaced = unique("tover");
+    es(
+        Method::PUT,
+        &format!("/_index_template/{replaced}"),
+        Some(&keyword_template(&replaced)),
+    )
+    .await;
+    let mut cfg = config(&replaced);
+    cfg.template_overwrite = true;
+    // Routing rides along: the document is stored with it.
+    cfg.routing = Some(Box::new(|_: &Event| "tenant-7".to_owned()));
+    let replaced = write(replaced.clone(), cfg).await;
+    assert_eq!(message_type(&replaced).await, "text");
+    let index = format!("{replaced}-{}", sluice::event::now().format("%Y.%m.%d"));
+    count(&index, "").await;
+    let hit = es(Method::GET, &format!("/{index}/_search?q=n:7"), None).await;
+    assert_eq!(hit["hits"]["hits"][0]["_routing"], "tenant-7", "{hit}");
+
+    for prefix in [file_prefix, kept, replaced] {
+        let index = format!("{prefix}-{}", sluice::event::now().format("%Y.%m.%d"));
+        es(Method::DELETE, &format!("/{index}"), None).await;
+        es(Method::DELETE, &format!("/_index_template/{prefix}"), None).await;
+    }
+}
