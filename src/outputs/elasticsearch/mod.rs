@@ -103,7 +103,8 @@ pub struct ElasticsearchConfig {
     pub max_in_flight_requests: usize,
     /// Encoded bytes of the batches in flight; default 64 MiB.
     pub max_in_flight_bytes: usize,
-    /// Where permanently refused events go; without one they fail their batch.
+    /// Where permanently refused events go; without one they fail their batch. One writer
+    /// per pipeline directory, shared by the pipeline's outputs.
     pub dead_letter_queue: Option<Arc<Mutex<DlqWriter>>>,
 }
 
