@@ -21,6 +21,18 @@ pub enum StoragePolicy {
     DropOlder,
 }
 
+impl StoragePolicy {
+    /// Parses the setting's values: `block`, `drop_newer`, `drop_older`.
+    pub fn parse(name: &str) -> Option<StoragePolicy> {
+        match name {
+            "block" => Some(StoragePolicy::Block),
+            "drop_newer" => Some(StoragePolicy::DropNewer),
+            "drop_older" => Some(StoragePolicy::DropOlder),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct DlqConfig {
     /// `path.dead_letter_queue`: the pipeline's records go to `<path>/<pipeline_id>/`.

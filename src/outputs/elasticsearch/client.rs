@@ -35,6 +35,17 @@ pub enum VerificationMode {
     None,
 }
 
+impl VerificationMode {
+    /// Parses Logstash's values: `full`, `none`.
+    pub fn parse(name: &str) -> Option<VerificationMode> {
+        match name {
+            "full" => Some(VerificationMode::Full),
+            "none" => Some(VerificationMode::None),
+            _ => None,
+        }
+    }
+}
+
 /// The connection settings of the output (Logstash's names).
 #[derive(Clone, Debug)]
 pub struct ClientConfig {
@@ -501,6 +512,31 @@ mod tests {
             .unwrap_err();
         assert!(err.last.contains("127.0.0.1:9"), "{err}");
         assert_eq!(client.nodes_set_aside(), 2);
+    }
+
+    #[test]
+    fn setting_values_parse() {
+        assert_eq!(
+            VerificationMode::parse("none"),
+            Some(VerificationMode::None)
+        );
+        assert_eq!(
+            VerificationMode::parse("full"),
+            Some(VerificationMode::Full)
+        );
+        assert_eq!(VerificationMode::parse("certificate"), None);
+        assert_eq!(
+            super::super::Action::parse("create"),
+            Some(super::super::Action::Create)
+        );
+        assert_eq!(super::super::Action::parse("upsert"), None);
+        use crate::dlq::StoragePolicy;
+        assert_eq!(
+            StoragePolicy::parse("drop_older"),
+            Some(StoragePolicy::DropOlder)
+        );
+        assert_eq!(StoragePolicy::parse("block"), Some(StoragePolicy::Block));
+        assert_eq!(StoragePolicy::parse("drop"), None);
     }
 
     #[test]
