@@ -7,6 +7,7 @@
 pub mod app;
 pub mod codecs;
 pub mod config;
+pub mod dlq;
 pub mod event;
 pub mod filters;
 pub mod inputs;

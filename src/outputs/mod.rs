@@ -5,6 +5,7 @@
 //! written, `Failed` when it gives up on it. Until then the batch's receipt stays open and
 //! the sender stays unacknowledged.
 
+pub mod elasticsearch;
 mod file;
 mod null;
 mod stdout;

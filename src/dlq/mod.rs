@@ -1,0 +1,95 @@
+//! The dead-letter queue: events an output could never deliver, kept on disk with the reason.
+//!
+//! One directory per pipeline holds append-only segment files (`0000000001.dlq`, …), each
+//! starting with a magic line and then records of `length (u32 LE) · crc32c (u32 LE) ·
+//! payload`. A payload is three lines: a JSON header (when, which output, index, action,
+//! status, ES error type and reason), the event's `@metadata` as JSON, and the event's
+//! fields as JSON, as they would have been sent.
+//!
+//! [`DlqWriter::append`] returns only after the records are fsynced, so an event's receipt can
+//! resolve on it. A writer never appends to a segment it did not create: after a crash it
+//! starts a new one, so a record torn by the crash can only be the tail of an old segment.
+//! The writer cuts such a tail off when it opens (with a log line) and the reader stops at
+//! one (with a log line): records before it are never lost. The queue is bounded by
+//! `max_bytes`; what happens when it is full is the [`StoragePolicy`].
+
+mod reader;
+mod writer;
+
+pub use reader::{DeadLetter, DlqReader};
+pub use writer::{Appended, DeadLetterEntry, DlqConfig, DlqWriter, StoragePolicy};
+
+/// The first bytes of every segment: format and version.
+const MAGIC: &[u8; 10] = b"SLUICEDLQ1";
+/// Records longer than this are taken for corruption.
+const MAX_RECORD: u32 = 256 * 1024 * 1024;
+const HEADER: usize = 8;
+
+fn segment_name(seq: u64) -> String {
+    format!("{seq:010}.dlq")
+}
+
+/// The segments of a pipeline's directory, oldest first.
+fn segments(dir: &std::path::Path) -> std::io::Result<Vec<(u64, std::path::PathBuf)>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let seq = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".dlq"))
+            .and_then(|n| n.parse::<u64>().ok());
+        if let Some(seq) = seq {
+            found.push((seq, path));
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Where the valid records of a segment end, and why reading stopped there if early.
+struct Scan {
+    valid_len: usize,
+    torn: Option<&'static str>,
+}
+
+/// Walks the records of a whole segment, calling `each` with each valid payload.
+fn scan(data: &[u8], mut each: impl FnMut(&[u8])) -> Scan {
+    if data.len() < MAGIC.len() || &data[..MAGIC.len()] != MAGIC {
+        return Scan {
+            valid_len: 0,
+            torn: Some("no segment header"),
+        };
+    }
+    let mut at = MAGIC.len();
+    while at < data.len() {
+        let rest = &data[at..];
+        if rest.len() < HEADER {
+            return Scan {
+                valid_len: at,
+                torn: Some("a record header cut short"),
+            };
+        }
+        let len = u32::from_le_bytes(rest[..4].try_into().unwrap());
+        let crc = u32::from_le_bytes(rest[4..8].try_into().unwrap());
+        if len > MAX_RECORD || rest.len() - HEADER < len as usize {
+            return Scan {
+                valid_len: at,
+                torn: Some("a record cut short"),
+            };
+        }
+        let payload = &rest[HEADER..HEADER + len as usize];
+        if crc32c::crc32c(payload) != crc {
+            return Scan {
+                valid_len: at,
+                torn: Some("a record whose checksum does not match"),
+            };
+        }
+        each(payload);
+        at += HEADER + len as usize;
+    }
+    Scan {
+        valid_len: at,
+        torn: None,
+    }
+}

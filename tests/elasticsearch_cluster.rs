@@ -1,0 +1,137 @@
+//! The Elasticsearch output against a real three-node cluster that loses a node mid-run.
+//!
+//! Three JVMs of 512 MiB heap each take about 2.4 GB and half a minute of two cores to form a
+//! cluster, so this test is `#[ignore]`d in the everyday suite and run on purpose:
+//!
+//! ```text
+//! cargo test --test elasticsearch_cluster -- --ignored
+//! ```
+//!
+//! It starts its own cluster through `scripts/elasticsearch.sh start 3` (run directory
+//! `/tmp/sluice-es-cluster`, HTTP ports 9260–9262), writes while `kill -9` takes one node
+//! down, and stops the cluster at the end.
+
+use std::process::Command;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use hyper::Method;
+use sluice::event::{Event, FieldRef, Object};
+use sluice::outputs::elasticsearch::{
+    daily, Client, ClientConfig, ElasticsearchConfig, ElasticsearchOutput, VerificationMode,
+};
+use sluice::pipeline::receipt::{receipt, Delivery, Finalizers};
+
+const RUN: &str = "/tmp/sluice-es-cluster";
+const HOSTS: [&str; 3] = ["127.0.0.1:9260", "127.0.0.1:9261", "127.0.0.1:9262"];
+
+fn script(args: &[&str]) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/elasticsearch.sh");
+    let out = Command::new("bash")
+        .arg(script)
+        .args(args)
+        .env("SLUICE_ES_RUN", RUN)
+        .env("SLUICE_ES_PORT", "9260")
+        .env("SLUICE_ES_TRANSPORT_PORT", "9360")
+        .output()
+        .expect("run scripts/elasticsearch.sh");
+    assert!(
+        out.status.success(),
+        "elasticsearch.sh {args:?}:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+async fn get(client: &Client, path: &str) -> serde_json::Value {
+    let reply = client
+        .send(Method::GET, path, "application/json", None)
+        .await
+        .unwrap();
+    serde_json::from_slice(&reply.body).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "starts a three-node cluster (2.4 GB, ~30 s): run with --ignored"]
+async fn a_three_node_cluster_keeps_taking_writes_with_a_node_killed() {
+    script(&["start", "3"]);
+    let prefix = format!("sluice-cluster-{}", std::process::id());
+    let admin = Client::new(&ClientConfig {
+        hosts: HOSTS.iter().map(|h| h.to_string()).collect(),
+        user: None,
+        password: None,
+        api_key: None,
+        ssl_enabled: None,
+        ssl_certificate_authorities: Vec::new(),
+        ssl_verification_mode: VerificationMode::Full,
+        compression_level: 0,
+        timeout: Duration::from_secs(60),
+    })
+    .unwrap();
+    let output = ElasticsearchOutput::new(ElasticsearchConfig {
+        hosts: HOSTS.iter().map(|h| h.to_string()).collect(),
+        index: daily(&format!("{prefix}-")),
+        template_name: prefix.clone(),
+        template_index_patterns: vec![format!("{prefix}-*")],
+        idempotent_ids: true,
+        retry_initial_interval: Duration::from_millis(100),
+        retry_max_interval: Duration::from_secs(2),
+        timeout: Duration::from_secs(20),
+        ..ElasticsearchConfig::default()
+    })
+    .unwrap();
+    let metrics = output.metrics();
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    let task = tokio::spawn(output.run(rx));
+    let now = sluice::event::now();
+    let mut receipts = Vec::new();
+    for b in 0..40 {
+        if b == 10 {
+            // The node the round-robin reaches second, and a data node: writes must go on.
+            let pid = std::fs::read_to_string(format!("{RUN}/n2/es.pid")).unwrap();
+            Command::new("kill")
+                .args(["-9", pid.trim()])
+                .status()
+                .unwrap();
+        }
+        let (r, handle) = receipt();
+        let batch: Vec<Event> = (0..250)
+            .map(|i| {
+                let mut e = Event::new(Object::new());
+                e.insert(
+                    &FieldRef::parse("n").unwrap(),
+                    ((b * 250 + i) as i64).into(),
+                );
+                e.insert(&FieldRef::parse("message").unwrap(), "a line".into());
+                e.set_finalizers(Finalizers::new(&handle));
+                e
+            })
+            .collect();
+        receipts.push(r);
+        tx.send(batch).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(tx);
+    task.await.unwrap();
+    for r in receipts {
+        assert_eq!(r.await, Delivery::Delivered);
+    }
+    let index = format!("{prefix}-{}", now.format("%Y.%m.%d"));
+    admin
+        .send(
+            Method::POST,
+            &format!("/{index}/_refresh"),
+            "application/json",
+            None,
+        )
+        .await
+        .unwrap();
+    let count = get(&admin, &format!("/{index}/_count")).await;
+    assert_eq!(count["count"], 10_000, "{count}");
+    eprintln!(
+        "unanswered requests: {}, refused: {}, items retried: {}",
+        metrics.bulk_requests_unanswered.load(Ordering::Relaxed),
+        metrics.bulk_requests_refused.load(Ordering::Relaxed),
+        metrics.items_retried.load(Ordering::Relaxed)
+    );
+    script(&["stop"]);
+}
