@@ -1,0 +1,3 @@
+//! Inputs: where events enter a pipeline.
+
+pub mod beats;
