@@ -3,9 +3,35 @@
 //!
 //! - [`frame`]: bytes to windows (zero-copy, bounded).
 //! - [`event`]: a window's payloads to events, shaped as logstash-input-beats shapes them.
+//! - [`connection`]: one client: reading ahead within bounds, ACKs in order, keep-alives,
+//!   timeouts.
+//! - [`server`]: the listener, the input-wide byte budget, shutdown.
+//! - [`metrics`]: the counters.
 
+pub mod connection;
 pub mod event;
 pub mod frame;
 mod json_adapter;
+pub mod metrics;
+pub mod server;
+
+use std::future::Future;
+use std::pin::Pin;
 
 pub use json_adapter::JsonError;
+pub use server::{BeatsServer, BeatsSettings};
+
+use crate::event::Event;
+use crate::pipeline::receipt::Receipt;
+
+/// Where a connection hands its windows: the pipeline's queue.
+///
+/// `submit` resolves once the events are queued, waiting while the queue is full (that wait is
+/// the back-pressure that stops the connection reading). Each event already carries the
+/// [`Finalizers`](crate::pipeline::receipt::Finalizers) of a receipt the connection holds; the
+/// window is acknowledged once both that receipt and the one `submit` returns resolve
+/// `Delivered`. A sink that tracks delivery only through the events' finalizers returns a
+/// receipt that resolves at once.
+pub trait WindowSink: Send + Sync + 'static {
+    fn submit(&self, events: Vec<Event>) -> Pin<Box<dyn Future<Output = Receipt> + Send + '_>>;
+}
