@@ -6,6 +6,7 @@
 //! - [`connection`]: one client: reading ahead within bounds, ACKs in order, keep-alives,
 //!   timeouts.
 //! - [`server`]: the listener, the input-wide byte budget, shutdown.
+//! - [`tls`]: rustls configuration from the `ssl_*` settings, and the handshake.
 //! - [`metrics`]: the counters.
 
 pub mod connection;
@@ -14,12 +15,13 @@ pub mod frame;
 mod json_adapter;
 pub mod metrics;
 pub mod server;
+pub mod tls;
 
 use std::future::Future;
 use std::pin::Pin;
 
 pub use json_adapter::JsonError;
-pub use server::{BeatsServer, BeatsSettings};
+pub use server::{BeatsServer, BeatsSettings, StartError};
 
 use crate::event::Event;
 use crate::pipeline::receipt::Receipt;

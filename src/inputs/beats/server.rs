@@ -9,13 +9,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::connection::{serve, ConnectionContext, ConnectionSettings};
 use super::metrics::BeatsMetrics;
+use super::tls::{self, TlsConfigError, TlsSettings};
 use super::WindowSink;
 
 /// The input's settings (Logstash's names where Logstash has the setting).
@@ -27,6 +28,20 @@ pub struct BeatsSettings {
     /// Inflated bytes that pending windows of all connections may hold together; a connection
     /// whose next window does not fit stops reading until others are acknowledged.
     pub max_pending_bytes: usize,
+    /// `ssl_enabled => true` and the other `ssl_*` settings.
+    pub tls: Option<TlsSettings>,
+}
+
+/// Why the input could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: SocketAddr,
+        source: io::Error,
+    },
+    #[error(transparent)]
+    Tls(#[from] TlsConfigError),
 }
 
 impl Default for BeatsSettings {
@@ -35,6 +50,7 @@ impl Default for BeatsSettings {
             address: SocketAddr::from(([0, 0, 0, 0], 5044)),
             connection: ConnectionSettings::default(),
             max_pending_bytes: 512 << 20,
+            tls: None,
         }
     }
 }
@@ -43,14 +59,25 @@ impl Default for BeatsSettings {
 pub struct BeatsServer {
     listener: TcpListener,
     ctx: Arc<ConnectionContext>,
+    tls: Option<(tokio_rustls::TlsAcceptor, Duration)>,
 }
 
 impl BeatsServer {
+    /// Reads the TLS files and binds the port.
     pub async fn bind(
         settings: BeatsSettings,
         sink: Arc<dyn WindowSink>,
-    ) -> io::Result<BeatsServer> {
-        let listener = TcpListener::bind(settings.address).await?;
+    ) -> Result<BeatsServer, StartError> {
+        let acceptor = match &settings.tls {
+            Some(t) => Some((tls::acceptor(t)?, t.handshake_timeout)),
+            None => None,
+        };
+        let listener = TcpListener::bind(settings.address)
+            .await
+            .map_err(|source| StartError::Bind {
+                address: settings.address,
+                source,
+            })?;
         let budget_bytes = settings.max_pending_bytes.clamp(1, Semaphore::MAX_PERMITS);
         Ok(BeatsServer {
             listener,
@@ -61,6 +88,7 @@ impl BeatsServer {
                 budget: Arc::new(Semaphore::new(budget_bytes)),
                 budget_bytes,
             }),
+            tls: acceptor,
         })
     }
 
@@ -83,7 +111,7 @@ impl BeatsServer {
                     Ok((stream, peer)) => {
                         // ACKs are six bytes; Nagle would hold them back.
                         let _ = stream.set_nodelay(true);
-                        connections.spawn(serve(stream, peer, self.ctx.clone(), shutdown.clone()));
+                        connections.spawn(accept(stream, peer, self.ctx.clone(), self.tls.clone(), shutdown.clone()));
                     }
                     Err(e) => {
                         // Out of file descriptors and the like: back off rather than spin.
@@ -95,5 +123,26 @@ impl BeatsServer {
         }
         drop(self.listener);
         while connections.join_next().await.is_some() {}
+    }
+}
+
+/// Runs the TLS handshake when enabled, then serves the connection.
+async fn accept(
+    stream: TcpStream,
+    peer: SocketAddr,
+    ctx: Arc<ConnectionContext>,
+    tls: Option<(tokio_rustls::TlsAcceptor, Duration)>,
+    shutdown: CancellationToken,
+) {
+    let Some((acceptor, limit)) = tls else {
+        return serve(stream, peer, ctx, shutdown).await;
+    };
+    match tls::handshake(&acceptor, stream, limit).await {
+        Ok(Some(stream)) => serve(stream, peer, ctx, shutdown).await,
+        Ok(None) => tracing::debug!(%peer, "beats: client closed before the TLS handshake"),
+        Err(e) => {
+            ctx.metrics.error(e.kind());
+            tracing::warn!(%peer, kind = e.kind(), reason = %e, "beats: TLS handshake failed");
+        }
     }
 }
