@@ -8,11 +8,13 @@
 //! - [`server`]: the listener, the input-wide byte budget, shutdown.
 //! - [`tls`]: rustls configuration from the `ssl_*` settings, and the handshake.
 //! - [`metrics`]: the counters.
+//! - [`loadgen`]: a Filebeat-like client for load tests.
 
 pub mod connection;
 pub mod event;
 pub mod frame;
 mod json_adapter;
+pub mod loadgen;
 pub mod metrics;
 pub mod server;
 pub mod tls;

@@ -448,3 +448,19 @@ async fn shutdown_stops_accepting_and_finishes_pending_windows() {
         .unwrap();
     assert!(TcpStream::connect(server.addr).await.is_err());
 }
+
+#[tokio::test]
+async fn the_load_generator_is_acked_like_filebeat() {
+    use crate::inputs::beats::loadgen::{loadgen, LoadgenSettings};
+    let sink = TestSink::new(Mode::Deliver);
+    let server = start(sink.clone(), |_| {}).await;
+    for (level, events, windows) in [(3, 5_000, 5), (0, 2_500, 3)] {
+        let mut settings = LoadgenSettings::new(server.addr);
+        settings.events = events;
+        settings.window_size = 1_000;
+        settings.compression_level = level;
+        let report = loadgen(&settings).await.unwrap();
+        assert_eq!((report.events, report.windows), (events, windows));
+    }
+    assert_eq!(sink.events.load(Ordering::SeqCst), 7_500);
+}
