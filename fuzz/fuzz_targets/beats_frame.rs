@@ -1,5 +1,6 @@
 //! The Lumberjack frame decoder on arbitrary bytes: it must never panic, never allocate past
-//! its limits, and decode the same windows however the bytes are split into reads.
+//! its limits, and decode the same windows (or fail the same way) however the bytes are split
+//! into reads.
 //!
 //! Run with `cargo +nightly fuzz run beats_frame` from the repository root.
 
@@ -43,7 +44,11 @@ fuzz_target!(|input: &[u8]| {
     let (whole, whole_err) = decode(data, data.len());
     let (split_windows, split_err) = decode(data, split as usize);
     assert_eq!(whole, split_windows);
-    assert_eq!(whole_err, split_err);
+    // Kinds, not messages: zlib may word the same corruption differently at another offset.
+    assert_eq!(
+        whole_err.as_ref().map(ProtocolError::kind),
+        split_err.as_ref().map(ProtocolError::kind)
+    );
     let builder = EventBuilder::new("127.0.0.1:1".parse().unwrap(), EventOptions::default());
     for window in whole {
         for frame in window.frames {

@@ -338,6 +338,8 @@ async fn write_acks<W: AsyncWrite>(
         let deadline = front
             .as_ref()
             .map(|p| p.since + settings.unacked_window_timeout);
+        // Keep-alives only for v2: v1 clients (logstash-forwarder) predate them and go-lumber's
+        // v1 server sends none.
         let keepalive = front.as_ref().is_some_and(|p| p.version == Version::V2);
         // Counted from the last write or from when the front window arrived, whichever is
         // later: a window arriving after a quiet spell gets a full interval first.

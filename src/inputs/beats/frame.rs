@@ -181,6 +181,9 @@ struct Inflating {
     /// Inflated bytes not yet cut into frames.
     out: BytesMut,
     finished: bool,
+    /// zlib's complaint, reported once the frames inflated before it have been cut, so the
+    /// outcome does not depend on how the bytes were split into reads.
+    corrupt: Option<String>,
 }
 
 /// One frame header parsed from a buffer, with its body already taken out.
@@ -243,6 +246,9 @@ impl Decoder {
                         return Ok(Some(window));
                     }
                 }
+                if let Some(reason) = inflating.corrupt.take() {
+                    return Err(ProtocolError::CorruptZlib(reason));
+                }
                 if inflating.finished {
                     if inflating.remaining > 0 {
                         return Err(ProtocolError::TrailingZlibBytes);
@@ -267,6 +273,7 @@ impl Decoder {
                     remaining: len,
                     out: BytesMut::new(),
                     finished: false,
+                    corrupt: None,
                 });
                 continue;
             }
@@ -303,10 +310,8 @@ impl Decoder {
         } else {
             FlushDecompress::None
         };
-        let status = self
-            .zlib
-            .decompress_uninit(&buf[..input_len], spare, flush)
-            .map_err(|e| ProtocolError::CorruptZlib(e.to_string()))?;
+        let result = self.zlib.decompress_uninit(&buf[..input_len], spare, flush);
+        // zlib's counters advance on failure too: what it wrote before the corrupt spot is kept.
         let consumed = (self.zlib.total_in() - before_in) as usize;
         let produced = (self.zlib.total_out() - before_out) as usize;
         // SAFETY: zlib initialised the first `produced` bytes of the spare capacity.
@@ -314,15 +319,16 @@ impl Decoder {
         buf.advance(consumed);
         inflating.remaining -= consumed;
         self.compressed_in += consumed as u64;
-        match status {
-            Status::StreamEnd => inflating.finished = true,
-            Status::Ok | Status::BufError => {
+        match result {
+            Err(e) => inflating.corrupt = Some(e.to_string()),
+            Ok(Status::StreamEnd) => inflating.finished = true,
+            Ok(Status::Ok | Status::BufError) => {
                 if inflating.remaining == 0 && consumed == 0 && produced == 0 {
                     return Err(ProtocolError::TruncatedZlib);
                 }
             }
         }
-        Ok(consumed > 0 || produced > 0 || inflating.finished)
+        Ok(consumed > 0 || produced > 0 || inflating.finished || inflating.corrupt.is_some())
     }
 }
 

@@ -526,3 +526,58 @@ fn compressed_bytes_are_counted() {
     // Two `C` frames of 0x5d bytes each.
     assert_eq!(decoder.compressed_bytes_in(), 2 * 0x5d);
 }
+
+#[test]
+fn corrupt_zlib_fails_the_same_way_at_every_split_point() {
+    // Window 1 is one 60 kB frame, so at level 0 (stored blocks of just under 64 KiB) it ends
+    // in the first block and window 2 runs into the second, whose header we break: zlib fails
+    // right after the bytes that complete window 1, in the same inflate call when the reads
+    // are large.
+    let mut inner = BytesMut::new();
+    encode::window(&mut inner, b'2', 1);
+    let big = format!(r#"{{"message":"{}"}}"#, "a".repeat(60_000));
+    encode::json(&mut inner, 1, big.as_bytes());
+    encode::window(&mut inner, b'2', 2);
+    let medium = format!(r#"{{"message":"{}"}}"#, "b".repeat(4_000));
+    encode::json(&mut inner, 1, medium.as_bytes());
+    encode::json(&mut inner, 2, medium.as_bytes());
+    let mut s = BytesMut::new();
+    encode::compressed(&mut s, b'2', &inner, 0);
+    // 6 bytes of `C` header, 2 of zlib header, then the first stored block's header:
+    // BFINAL/BTYPE, LEN (little-endian), NLEN.
+    let first_len = u16::from_le_bytes([s[9], s[10]]) as usize;
+    let second_nlen = 8 + 5 + first_len + 3;
+    s[second_nlen] ^= 0xff;
+
+    let outcome = |windows: Vec<Window>, err: Option<ProtocolError>| {
+        (windows, err.as_ref().map(ProtocolError::kind))
+    };
+    let (windows, err) = decode_all(&s, Limits::default());
+    let whole = outcome(windows, err);
+    assert_eq!(whole.0.len(), 1);
+    assert_eq!(whole.1, Some("corrupt_zlib"));
+    let near = second_nlen.saturating_sub(200)..(second_nlen + 200).min(s.len());
+    for at in (0..=s.len()).step_by(997).chain(near) {
+        let mut decoder = Decoder::new(Limits::default());
+        let mut buf = BytesMut::new();
+        let mut windows = Vec::new();
+        let mut err = None;
+        'feed: for part in [&s[..at], &s[at..]] {
+            buf.extend_from_slice(part);
+            loop {
+                match decoder.decode(&mut buf) {
+                    Ok(Some(w)) => windows.push(w),
+                    Ok(None) => break,
+                    Err(e) => {
+                        err = Some(e);
+                        break 'feed;
+                    }
+                }
+            }
+        }
+        if err.is_none() {
+            err = decoder.finish(&buf).err();
+        }
+        assert_eq!(outcome(windows, err), whole, "split at {at}");
+    }
+}
