@@ -163,10 +163,8 @@ pub async fn serve<S>(
         Ok(r) => r,
         Err(join) => Err(Close::Io(std::io::Error::other(join))),
     };
-    for close in [read_result.err(), write_result.err()]
-        .into_iter()
-        .flatten()
-    {
+    // One reason per connection: when both halves fail (a reset), the reader's came first.
+    if let Some(close) = read_result.err().or(write_result.err()) {
         match close {
             Close::Idle(_) => {
                 tracing::debug!(%peer, reason = %close, "beats: closing idle connection")
