@@ -401,21 +401,28 @@ fn read_u32(buf: &[u8], at: usize) -> u32 {
     u32::from_be_bytes([buf[at], buf[at + 1], buf[at + 2], buf[at + 3]])
 }
 
-/// Names the bytes of a connection that is not speaking Lumberjack at all.
-fn foreign_protocol(first: &[u8]) -> ProtocolError {
-    const HTTP_METHODS: [&[u8]; 9] = [
-        b"GET ", b"POST", b"PUT ", b"HEAD", b"DELE", b"OPTI", b"PATC", b"CONN", b"TRAC",
-    ];
-    match first[0] {
-        0x16 => ProtocolError::TlsOnPlainPort,
-        _ if HTTP_METHODS
-            .iter()
-            .any(|m| m.starts_with(first) || first.starts_with(m)) =>
-        {
-            ProtocolError::HttpOnBeatsPort
-        }
-        b => ProtocolError::UnknownVersion(b),
+/// The first four bytes of every HTTP request line.
+const HTTP_METHODS: [&[u8; 4]; 9] = [
+    b"GET ", b"POST", b"PUT ", b"HEAD", b"DELE", b"OPTI", b"PATC", b"CONN", b"TRAC",
+];
+
+/// Names the bytes of a connection that is not speaking Lumberjack at all; `None` while too
+/// few bytes have arrived to tell an HTTP request from other garbage (so the verdict does not
+/// depend on how the bytes were split into reads).
+fn foreign_protocol(start: &[u8]) -> Option<ProtocolError> {
+    if start[0] == 0x16 {
+        return Some(ProtocolError::TlsOnPlainPort);
     }
+    if start.len() < 4 {
+        return HTTP_METHODS
+            .iter()
+            .all(|m| !m.starts_with(start))
+            .then_some(ProtocolError::UnknownVersion(start[0]));
+    }
+    if HTTP_METHODS.iter().any(|m| &start[..4] == *m) {
+        return Some(ProtocolError::HttpOnBeatsPort);
+    }
+    Some(ProtocolError::UnknownVersion(start[0]))
 }
 
 /// Parses one frame from the front of `buf` if it is whole; leaves `buf` untouched otherwise.
@@ -431,7 +438,12 @@ fn parse_frame(
     let version = match first {
         b'1' => Version::V1,
         b'2' => Version::V2,
-        _ => return Err(foreign_protocol(&buf[..buf.len().min(4)])),
+        _ => {
+            return match foreign_protocol(&buf[..buf.len().min(4)]) {
+                Some(e) => Err(e),
+                None => Ok(None),
+            }
+        }
     };
     if buf.len() < 2 {
         return Ok(None);

@@ -581,3 +581,25 @@ fn corrupt_zlib_fails_the_same_way_at_every_split_point() {
         assert_eq!(outcome(windows, err), whole, "split at {at}");
     }
 }
+
+#[test]
+fn http_is_recognised_however_the_request_line_is_split() {
+    let request = b"POST /_bulk HTTP/1.1\r\n";
+    for at in 0..=request.len() {
+        let (a, b) = request.split_at(at);
+        assert_eq!(
+            decode_chunked([a, b]),
+            Err(ProtocolError::HttpOnBeatsPort),
+            "split at {at}"
+        );
+    }
+    // Garbage that starts like a method but is not one.
+    assert_eq!(
+        decode_chunked([&b"P"[..], b"XYZ"]),
+        Err(ProtocolError::UnknownVersion(b'P'))
+    );
+    assert_eq!(
+        decode_err(b"GE", Limits::default()),
+        ProtocolError::UnexpectedEof
+    );
+}
