@@ -464,3 +464,25 @@ async fn the_load_generator_is_acked_like_filebeat() {
     }
     assert_eq!(sink.events.load(Ordering::SeqCst), 7_500);
 }
+
+#[tokio::test]
+async fn many_short_connections_are_served_and_released() {
+    let sink = TestSink::new(Mode::Deliver);
+    let server = start(sink.clone(), |_| {}).await;
+    let addr = server.addr;
+    let clients: Vec<_> = (0..200u32)
+        .map(|i| {
+            tokio::spawn(async move {
+                let mut client = TcpStream::connect(addr).await.unwrap();
+                client.write_all(&window(i + 1, 1)).await.unwrap();
+                assert_eq!(read_exact(&mut client, 6).await, ack(b'2', i + 1));
+            })
+        })
+        .collect();
+    for client in clients {
+        client.await.unwrap();
+    }
+    let m = wait_metrics(&server.metrics, |m| m.connections_open == 0).await;
+    assert_eq!((m.connections_accepted, m.acks), (200, 200));
+    assert!(m.errors.is_empty(), "{:?}", m.errors);
+}
