@@ -1,6 +1,7 @@
 //! The `beats` input: Filebeat and other Beats (and Logstash's lumberjack output, pylogbeat)
 //! speaking Lumberjack v1/v2 over TCP, optionally TLS.
 //!
+//! - [`config`]: `input { beats { … } }` settings, with Logstash's names.
 //! - [`frame`]: bytes to windows (zero-copy, bounded).
 //! - [`event`]: a window's payloads to events, shaped as logstash-input-beats shapes them.
 //! - [`connection`]: one client: reading ahead within bounds, ACKs in order, keep-alives,
@@ -10,6 +11,7 @@
 //! - [`metrics`]: the counters.
 //! - [`loadgen`]: a Filebeat-like client for load tests.
 
+pub mod config;
 pub mod connection;
 pub mod event;
 pub mod frame;
