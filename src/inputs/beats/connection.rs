@@ -1,14 +1,16 @@
 //! One client connection: windows in, ACKs out.
 //!
-//! Two tasks share the socket. The *reader* decodes windows, turns them into events and
-//! submits them to the [`WindowSink`]; before each window it takes a slot from a per-connection
-//! semaphore (at most `max_windows_ahead` windows pending) and its size from the input-wide
-//! byte budget, and stops reading the socket until it has both: that is the back-pressure a
-//! slow pipeline puts on a client, without refusing or dropping it. The *ACK writer* holds the
-//! pending windows in arrival order and, for the one at the front, waits for its receipt and
-//! writes one ACK carrying its last sequence number. Because the writer is its own task, its
-//! keep-alive timer (ACK 0 every `keepalive_interval` while a window is pending) keeps running
-//! while the reader waits on a full queue or a busy worker.
+//! Three parts share the socket. The *reader* decodes windows; before each it takes a slot
+//! from a per-connection semaphore (at most `max_windows_ahead` windows pending) and the
+//! window's size from the input-wide byte budget, and stops reading the socket until it has
+//! both: that is the back-pressure a slow pipeline puts on a client, without refusing or
+//! dropping it. Each window's events are built on the blocking pool (milliseconds of CPU that
+//! must not stall the async workers), and the *submitter* hands them to the [`WindowSink`] in
+//! arrival order. The *ACK writer* holds the pending windows in arrival order and, for the one
+//! at the front, waits for its receipt and writes one ACK carrying its last sequence number.
+//! Because the writer is its own task, its keep-alive timer (ACK 0 every
+//! `keepalive_interval` while a window is pending) keeps running while events are built or
+//! the sink waits on a full queue.
 //!
 //! The connection ends when the client closes it at a window boundary (pending windows are
 //! still acknowledged), on any decode error (closed at once, logged once, counted), when a
@@ -27,14 +29,16 @@ use std::time::Duration;
 use bytes::{BufMut, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinHandle;
 use tokio::time::{sleep_until, timeout, Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::event::{EventBuilder, EventOptions};
-use super::frame::{Decoder, Limits, ProtocolError, Version, Window};
+use super::frame::{DataFrame, Decoder, Limits, ProtocolError, Version, Window};
 use super::metrics::BeatsMetrics;
 use super::WindowSink;
-use crate::pipeline::receipt::{receipt, Delivery, Finalizers};
+use crate::event::Event;
+use crate::pipeline::receipt::{receipt, BatchHandle, Delivery, Finalizers, Receipt};
 
 /// Per-connection settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,6 +126,54 @@ struct Pending {
     _bytes: Option<OwnedSemaphorePermit>,
 }
 
+/// A window's events being built, and where to send the sink's receipt once submitted.
+struct Job {
+    build: JoinHandle<Result<Vec<Event>, Close>>,
+    queued: oneshot::Sender<Receipt>,
+}
+
+/// Builds a window's events, each holding the window's batch.
+fn build_events(
+    builder: &EventBuilder,
+    frames: Vec<DataFrame>,
+    batch: BatchHandle,
+) -> Result<Vec<Event>, Close> {
+    let mut events = Vec::with_capacity(frames.len());
+    for frame in frames {
+        let seq = frame.seq;
+        let mut event = builder
+            .build(frame.payload)
+            .map_err(|e| Close::InvalidJson {
+                seq,
+                reason: e.to_string(),
+            })?;
+        event.set_finalizers(Finalizers::new(&batch));
+        events.push(event);
+    }
+    Ok(events)
+}
+
+/// Hands built windows to the sink in the order they arrived, so events keep their order.
+async fn submit_in_order(
+    mut jobs: mpsc::Receiver<Job>,
+    sink: &dyn WindowSink,
+    abort: &CancellationToken,
+) -> Result<(), Close> {
+    while let Some(job) = jobs.recv().await {
+        let built = tokio::select! {
+            _ = abort.cancelled() => return Ok(()),
+            built = job.build => built,
+        };
+        let events = built.map_err(|join| Close::Io(std::io::Error::other(join)))??;
+        let receipt = tokio::select! {
+            _ = abort.cancelled() => return Ok(()),
+            receipt = sink.submit(events) => receipt,
+        };
+        let _ = job.queued.send(receipt);
+    }
+    Ok(())
+}
+
 /// Serves one accepted connection until it ends; `shutdown` stops it at the next window
 /// boundary once its pending windows are acknowledged.
 pub async fn serve<S>(
@@ -146,25 +198,37 @@ pub async fn serve<S>(
         ctx.metrics.clone(),
         abort.clone(),
     ));
+    let (jobs, jobs_rx) = mpsc::channel(settings.max_windows_ahead.max(1));
     let reader = Reader {
         ctx: &ctx,
-        events: EventBuilder::new(peer, settings.events),
+        events: Arc::new(EventBuilder::new(peer, settings.events)),
         slots,
         tx,
+        jobs,
         abort: abort.clone(),
         shutdown,
     };
-    let read_result = reader.run(read_half).await;
-    if read_result.is_err() {
-        // A broken stream ends the connection now; pending windows are resent by the client.
-        abort.cancel();
-    }
+    // Any failure ends the connection now; pending windows are resent by the client.
+    let failing = |result: Result<(), Close>| {
+        if result.is_err() {
+            abort.cancel();
+        }
+        result
+    };
+    let (read_result, submit_result) =
+        tokio::join!(async { failing(reader.run(read_half).await) }, async {
+            failing(submit_in_order(jobs_rx, &*ctx.sink, &abort).await)
+        },);
     let write_result = match writer.await {
         Ok(r) => r,
         Err(join) => Err(Close::Io(std::io::Error::other(join))),
     };
     // One reason per connection: when both halves fail (a reset), the reader's came first.
-    if let Some(close) = read_result.err().or(write_result.err()) {
+    if let Some(close) = read_result
+        .err()
+        .or(submit_result.err())
+        .or(write_result.err())
+    {
         match close {
             Close::Idle(_) => {
                 tracing::debug!(%peer, reason = %close, "beats: closing idle connection")
@@ -180,9 +244,10 @@ pub async fn serve<S>(
 
 struct Reader<'c> {
     ctx: &'c ConnectionContext,
-    events: EventBuilder,
+    events: Arc<EventBuilder>,
     slots: Arc<Semaphore>,
     tx: mpsc::Sender<Pending>,
+    jobs: mpsc::Sender<Job>,
     abort: CancellationToken,
     shutdown: CancellationToken,
 }
@@ -236,27 +301,13 @@ impl Reader<'_> {
         self.slots.available_permits() < self.ctx.settings.max_windows_ahead.max(1)
     }
 
-    /// Hands one window to the writer and the sink; false when the writer has given up.
+    /// Takes a read-ahead slot and budget for one window, starts building its events on the
+    /// blocking pool, and queues it for the writer and the submitter; false when the
+    /// connection is being torn down.
     async fn submit(&self, window: Window) -> Result<bool, Close> {
         let metrics = &self.ctx.metrics;
         metrics.window(window.frames.len(), window.inflated_bytes);
         let (version, last_seq, bytes) = (window.version, window.last_seq, window.inflated_bytes);
-
-        let mut events = Vec::with_capacity(window.frames.len());
-        let (input_receipt, batch) = receipt();
-        for frame in window.frames {
-            let seq = frame.seq;
-            let mut event = self
-                .events
-                .build(frame.payload)
-                .map_err(|e| Close::InvalidJson {
-                    seq,
-                    reason: e.to_string(),
-                })?;
-            event.set_finalizers(Finalizers::new(&batch));
-            events.push(event);
-        }
-        drop(batch);
 
         let slot = tokio::select! {
             _ = self.abort.cancelled() => return Ok(false),
@@ -273,12 +324,18 @@ impl Reader<'_> {
             }
         };
 
-        // The writer learns of the window before the sink takes it, so keep-alives flow while
-        // `submit` waits on a full queue.
-        let (queued_tx, queued_rx) = oneshot::channel();
-        let outcome: Pin<Box<dyn Future<Output = Delivery> + Send>> = if events.is_empty() {
+        let mut job = None;
+        let outcome: Pin<Box<dyn Future<Output = Delivery> + Send>> = if window.frames.is_empty() {
             Box::pin(std::future::ready(Delivery::Delivered))
         } else {
+            let (input_receipt, batch) = receipt();
+            let builder = self.events.clone();
+            let frames = window.frames;
+            // Building ~2000 events takes milliseconds: off the async workers, and in
+            // parallel with decoding the next window.
+            let build = tokio::task::spawn_blocking(move || build_events(&builder, frames, batch));
+            let (queued, queued_rx) = oneshot::channel();
+            job = Some(Job { build, queued });
             Box::pin(async move {
                 let Ok(sink_receipt) = queued_rx.await else {
                     return Delivery::Failed;
@@ -289,6 +346,8 @@ impl Reader<'_> {
                 ours.max(theirs)
             })
         };
+        // The writer learns of the window before the sink takes it, so keep-alives flow while
+        // the events are built and while `submit` waits on a full queue.
         let pending = Pending {
             version,
             last_seq,
@@ -300,12 +359,10 @@ impl Reader<'_> {
         if self.tx.send(pending).await.is_err() {
             return Ok(false);
         }
-        if !events.is_empty() {
-            let sink_receipt = tokio::select! {
-                _ = self.abort.cancelled() => return Ok(false),
-                r = self.ctx.sink.submit(events) => r,
-            };
-            let _ = queued_tx.send(sink_receipt);
+        if let Some(job) = job {
+            if self.jobs.send(job).await.is_err() {
+                return Ok(false);
+            }
         }
         Ok(true)
     }

@@ -328,6 +328,9 @@ async fn pipelined_windows_are_acked_in_order_whatever_order_they_finish() {
     let stream = [window(1, 2), window(1, 3), window(1, 1)].concat();
     client.write_all(&stream).await.unwrap();
     sink.wait_submitted(3).await;
+    // Built in parallel, submitted in arrival order.
+    let sizes: Vec<usize> = sink.held.lock().unwrap().iter().map(Vec::len).collect();
+    assert_eq!(sizes, [2, 3, 1]);
     for i in [2, 1, 0] {
         sink.release(i, Delivery::Delivered);
     }
