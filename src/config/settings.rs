@@ -43,6 +43,11 @@ impl<'a> Settings<'a> {
         })
     }
 
+    /// The plugin block itself, for plugins that read their block directly.
+    pub fn block(&self) -> &'a Plugin {
+        self.plugin
+    }
+
     pub fn plugin_name(&self) -> &str {
         &self.plugin.name
     }

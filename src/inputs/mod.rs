@@ -6,6 +6,7 @@
 //! [`Receipt`]. An input that acknowledges its senders does so from that receipt and
 //! nothing else.
 
+pub mod beats;
 mod generator;
 mod stdin;
 
@@ -35,7 +36,11 @@ pub trait Input: Send {
 type Build = fn(&Settings) -> Result<Box<dyn Input>, ConfigError>;
 
 /// Every input Sluice has, by its Logstash name.
-pub const PLUGINS: &[(&str, Build)] = &[("generator", generator::build), ("stdin", stdin::build)];
+pub const PLUGINS: &[(&str, Build)] = &[
+    ("beats", beats::plugin::build),
+    ("generator", generator::build),
+    ("stdin", stdin::build),
+];
 
 /// Logstash inputs Sluice does not provide yet; named as such rather than as typos.
 pub const NOT_YET: &[&str] = &[
@@ -112,14 +117,48 @@ impl Decoration {
     }
 }
 
+/// Where an input's events go: the pipeline's queue, decorated on the way in. Cheap to clone
+/// into every connection of a server input.
+#[derive(Clone)]
+pub struct EventSink {
+    queue: Arc<Queue>,
+    decoration: Arc<Decoration>,
+    events_out: Counter,
+}
+
+impl EventSink {
+    /// Queues `events`, which already carry the finalizers of the receipt their input holds;
+    /// waits while the queue is full. After shutdown has begun they are refused.
+    pub async fn enqueue(&self, mut events: Vec<Event>) -> Result<(), Closed> {
+        if !self.decoration.is_empty() {
+            for event in &mut events {
+                self.decoration.apply(event);
+            }
+        }
+        let n = events.len() as u64;
+        self.queue.push(events).await?;
+        self.events_out.add(n);
+        Ok(())
+    }
+
+    /// Queues `events` as one batch under a new receipt, which it returns.
+    pub async fn send(&self, mut events: Vec<Event>) -> Result<Receipt, Closed> {
+        let (receipt, batch) = receipt();
+        for event in &mut events {
+            event.set_finalizers(Finalizers::new(&batch));
+        }
+        drop(batch);
+        self.enqueue(events).await?;
+        Ok(receipt)
+    }
+}
+
 /// An input's handle on its pipeline.
 pub struct InputContext {
     pub pipeline: Arc<str>,
     pub id: Arc<str>,
-    queue: Arc<Queue>,
+    sink: EventSink,
     shutdown: CancellationToken,
-    decoration: Arc<Decoration>,
-    events_out: Counter,
     ready: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -140,30 +179,25 @@ impl InputContext {
         InputContext {
             pipeline,
             id,
-            queue,
+            sink: EventSink {
+                queue,
+                decoration,
+                events_out,
+            },
             shutdown,
-            decoration,
-            events_out,
             ready: Some(ready),
         }
     }
 
     /// Queues `events` as one batch and returns its receipt; waits while the queue is full.
     /// After shutdown has begun the events are refused and their receipt fails.
-    pub async fn send(&self, mut events: Vec<Event>) -> Result<Receipt, Closed> {
-        let (receipt, batch) = receipt();
-        let decorate = !self.decoration.is_empty();
-        for event in &mut events {
-            event.set_finalizers(Finalizers::new(&batch));
-            if decorate {
-                self.decoration.apply(event);
-            }
-        }
-        drop(batch);
-        let n = events.len() as u64;
-        self.queue.push(events).await?;
-        self.events_out.add(n);
-        Ok(receipt)
+    pub async fn send(&self, events: Vec<Event>) -> Result<Receipt, Closed> {
+        self.sink.send(events).await
+    }
+
+    /// The queue's entrance, for inputs that hand events over from many tasks.
+    pub fn sink(&self) -> EventSink {
+        self.sink.clone()
     }
 
     /// Cancelled when the pipeline begins to shut down: stop accepting, finish, return.

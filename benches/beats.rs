@@ -1,0 +1,135 @@
+//! Beats input hot path: decoding a Filebeat window and building its events.
+//!
+//! The events are the 2048 of the first window of the real Filebeat 7.17 capture (~640 B of
+//! JSON each), re-framed as one window uncompressed and one compressed at zlib level 3
+//! (Filebeat's default). Throughput is in events; the socket buffer is prepared outside the
+//! timed section. There is no in-process reference implementation to compare against; the
+//! published figures for go-lumber and Logstash are in docs/PERFORMANCE.md.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::BytesMut;
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use sluice::inputs::beats::event::{EventBuilder, EventOptions};
+use sluice::inputs::beats::frame::{encode, Decoder, Limits, Payload};
+
+/// Counts heap allocations, to report allocations per event beside the timings.
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `alloc` above, i.e. from the system allocator.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: as for `dealloc`.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const CAPTURE: &[u8] = include_bytes!("../fixtures/beats/filebeat-7.17.29-zlib3-5000.bin");
+
+/// The JSON payloads of the capture's first window.
+fn filebeat_events() -> Vec<bytes::Bytes> {
+    let mut decoder = Decoder::new(Limits::default());
+    let mut buf = BytesMut::from(CAPTURE);
+    let window = decoder.decode(&mut buf).unwrap().unwrap();
+    window
+        .frames
+        .into_iter()
+        .map(|f| match f.payload {
+            Payload::Json(b) => b,
+            Payload::Pairs(_) => unreachable!("Filebeat sends JSON"),
+        })
+        .collect()
+}
+
+fn window_bytes(events: &[bytes::Bytes], level: Option<u32>) -> BytesMut {
+    let mut frames = BytesMut::new();
+    for (i, e) in events.iter().enumerate() {
+        encode::json(&mut frames, i as u32 + 1, e);
+    }
+    let mut out = BytesMut::new();
+    encode::window(&mut out, b'2', events.len() as u32);
+    match level {
+        Some(level) => encode::compressed(&mut out, b'2', &frames, level),
+        None => out.extend_from_slice(&frames),
+    }
+    out
+}
+
+fn bench(c: &mut Criterion) {
+    let events = filebeat_events();
+    let peer = "10.0.0.1:40000".parse().unwrap();
+    let builder = EventBuilder::new(peer, EventOptions::default());
+    let mut group = c.benchmark_group("beats");
+    group.throughput(Throughput::Elements(events.len() as u64));
+    for (name, level) in [("plain", None), ("zlib3", Some(3))] {
+        let wire = window_bytes(&events, level);
+        report_allocations(name, &wire, &builder, events.len());
+        group.bench_function(format!("decode/{name}"), |b| {
+            b.iter_batched(
+                || BytesMut::from(&wire[..]),
+                |mut buf| {
+                    let mut decoder = Decoder::new(Limits::default());
+                    black_box(decoder.decode(&mut buf).unwrap().unwrap())
+                },
+                BatchSize::LargeInput,
+            )
+        });
+        group.bench_function(format!("decode+events/{name}"), |b| {
+            b.iter_batched(
+                || BytesMut::from(&wire[..]),
+                |mut buf| {
+                    let mut decoder = Decoder::new(Limits::default());
+                    let window = decoder.decode(&mut buf).unwrap().unwrap();
+                    let built: Vec<_> = window
+                        .frames
+                        .into_iter()
+                        .map(|f| builder.build(f.payload).unwrap())
+                        .collect();
+                    black_box(built)
+                },
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+/// Prints the allocations one window's decode and event construction make, per event.
+fn report_allocations(name: &str, wire: &BytesMut, builder: &EventBuilder, events: usize) {
+    let mut buf = BytesMut::from(&wire[..]);
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let mut decoder = Decoder::new(Limits::default());
+    let window = decoder.decode(&mut buf).unwrap().unwrap();
+    let decoded = ALLOCATIONS.load(Ordering::Relaxed);
+    let built: Vec<_> = window
+        .frames
+        .into_iter()
+        .map(|f| builder.build(f.payload).unwrap())
+        .collect();
+    let after = ALLOCATIONS.load(Ordering::Relaxed);
+    drop(black_box(built));
+    println!(
+        "beats/{name}: allocations per event: decode {:.2}, decode+events {:.2}",
+        (decoded - before) as f64 / events as f64,
+        (after - before) as f64 / events as f64
+    );
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
