@@ -79,7 +79,7 @@ pub fn did_you_mean<'a>(
 }
 
 /// The help text for an unknown name: a suggestion when one is close, then every valid name.
-pub fn unknown_name_help<'a>(given: &str, valid: &[&'a str]) -> String {
+pub fn unknown_name_help(given: &str, valid: &[&str]) -> String {
     let mut names: Vec<&str> = valid.to_vec();
     names.sort_unstable();
     names.dedup();

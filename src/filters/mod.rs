@@ -1,0 +1,3 @@
+//! Filters: the stages of a pipeline that reshape events.
+
+pub mod grok;
