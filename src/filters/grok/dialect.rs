@@ -9,10 +9,12 @@
 //! The constructs a finite automaton cannot express are rewritten, each as `docs/GROK.md`
 //! lists with its reason:
 //! - atomic groups `(?>…)` and possessive quantifiers become ordinary groups and quantifiers;
-//! - look-arounds are removed (in the pattern library they only ever test one neighbouring
-//!   character or restate what the next literal checks anyway), except a look-ahead whose body
-//!   is a single named `.*` capture (SYSLOGPAMSESSION), which becomes an empty group that the
-//!   matcher widens to the end of the input.
+//! - a look-around becomes an empty marker group `()` plus a [`LookAround`] holding its body.
+//!   The automaton then matches a superset of the Ruby pattern; the matcher checks each
+//!   assertion where its marker matched and, only when one fails, reruns the line on an exact
+//!   engine (see `matcher.rs`);
+//! - a look-ahead whose body is a single named `.*` capture (SYSLOGPAMSESSION) becomes an empty
+//!   group that the matcher widens to the end of the input.
 //!
 //! Backreferences, subexpression calls, conditionals and the other Oniguruma-only escapes are
 //! refused with an error naming the construct. Translation runs once per pattern at compile
@@ -23,15 +25,34 @@ use std::fmt::Write;
 /// A translated regex and what its capture groups stand for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Translated {
-    /// Pattern text for `regex-automata`; capture group `i + 1` is `groups[i]`.
+    /// Pattern text for `regex-automata`.
     pub regex: String,
     /// The named groups, in the order of their opening parentheses.
     pub groups: Vec<Group>,
+    /// The look-around assertions, each standing where its marker group is.
+    pub looks: Vec<LookAround>,
+}
+
+/// A look-around assertion replaced by the empty capture group `index`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LookAround {
+    /// The marker's capture group index in `Translated::regex`.
+    pub index: usize,
+    /// `(?=…)`/`(?!…)` rather than `(?<=…)`/`(?<!…)`.
+    pub ahead: bool,
+    /// `(?!…)`/`(?<!…)`.
+    pub negated: bool,
+    /// The body, translated.
+    pub body: String,
+    /// The marker sits inside a repetition, so a match reports only its last position.
+    pub repeated: bool,
 }
 
 /// One named capture group of the source pattern.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {
+    /// The capture group index in `Translated::regex`.
+    pub index: usize,
     /// The name as written, e.g. `NUMBER:bytes:int` or an inline `(?<name>…)`'s name.
     pub name: String,
     /// The group came from `(?=(?<name>.*))`: it captures from where it stands to the end of
@@ -55,7 +76,9 @@ pub fn translate(source: &str) -> Result<Translated, DialectError> {
         pos: 0,
         out: String::with_capacity(source.len() + source.len() / 4),
         groups: Vec::new(),
-        discard_depth: 0,
+        looks: Vec::new(),
+        captures: 0,
+        look_depth: 0,
     };
     // Ruby's MULTILINE: `.` matches `\n` everywhere unless a group turns it off again.
     t.out.push_str("(?s)");
@@ -63,10 +86,41 @@ pub fn translate(source: &str) -> Result<Translated, DialectError> {
     if t.pos < t.src.len() {
         return Err(t.error("an unmatched `)`"));
     }
+    let mut looks = t.looks;
+    if !looks.is_empty() {
+        let hir = regex_syntax::parse(&t.out).map_err(|e| DialectError {
+            offset: 0,
+            reason: e.to_string(),
+        })?;
+        mark_repeated(&hir, false, &mut looks);
+    }
     Ok(Translated {
         regex: t.out,
         groups: t.groups,
+        looks,
     })
+}
+
+/// Flags the look-around markers that sit inside a repetition that can run more than once.
+fn mark_repeated(hir: &regex_syntax::hir::Hir, repeated: bool, looks: &mut [LookAround]) {
+    use regex_syntax::hir::HirKind;
+    match hir.kind() {
+        HirKind::Repetition(rep) => {
+            mark_repeated(&rep.sub, repeated || rep.max != Some(1), looks);
+        }
+        HirKind::Capture(cap) => {
+            if let Some(look) = looks.iter_mut().find(|l| l.index == cap.index as usize) {
+                look.repeated = repeated;
+            }
+            mark_repeated(&cap.sub, repeated, looks);
+        }
+        HirKind::Concat(items) | HirKind::Alternation(items) => {
+            for item in items {
+                mark_repeated(item, repeated, looks);
+            }
+        }
+        _ => {}
+    }
 }
 
 struct Translator<'a> {
@@ -75,9 +129,12 @@ struct Translator<'a> {
     pos: usize,
     out: String,
     groups: Vec<Group>,
-    /// Above zero while translating the body of a removed look-around: named groups found
-    /// there would capture nothing, so they are refused.
-    discard_depth: usize,
+    looks: Vec<LookAround>,
+    /// Capture groups opened so far in the output.
+    captures: usize,
+    /// Above zero while translating a look-around's body: named groups there would capture
+    /// nothing and nested look-arounds are not supported, so both are refused.
+    look_depth: usize,
 }
 
 impl Translator<'_> {
@@ -253,21 +310,27 @@ impl Translator<'_> {
             return Ok(false);
         }
         if rest.starts_with(b"?<=") || rest.starts_with(b"?<!") {
+            let negated = rest[2] == b'!';
             self.pos += 3;
-            self.discarded_group()?;
+            self.look_around(open, false, negated)?;
             return Ok(false);
         }
         if rest.starts_with(b"?=") || rest.starts_with(b"?!") {
-            let positive = rest[1] == b'=';
+            let negated = rest[1] == b'!';
             self.pos += 2;
-            if positive {
-                if let Some(group) = self.capture_to_end() {
-                    self.groups.push(group);
+            if !negated && self.look_depth == 0 {
+                if let Some(name) = self.capture_to_end() {
+                    self.captures += 1;
+                    self.groups.push(Group {
+                        index: self.captures,
+                        name,
+                        to_end: true,
+                    });
                     self.out.push_str("()");
                     return Ok(false);
                 }
             }
-            self.discarded_group()?;
+            self.look_around(open, true, negated)?;
             return Ok(false);
         }
         if rest.starts_with(b"?<") || rest.starts_with(b"?'") {
@@ -282,13 +345,15 @@ impl Translator<'_> {
             if name.is_empty() {
                 return Err(self.error("an empty group name"));
             }
-            if self.discard_depth > 0 {
+            if self.look_depth > 0 {
                 return Err(self.error(format!(
                     "the capture `{name}` inside a look-around (only `(?=(?<name>.*))` is supported)"
                 )));
             }
             self.pos += len + 1;
+            self.captures += 1;
             self.groups.push(Group {
+                index: self.captures,
                 name,
                 to_end: false,
             });
@@ -320,20 +385,34 @@ impl Translator<'_> {
         Ok(true)
     }
 
-    /// Translates a look-around body only to find its end, then drops it.
-    fn discarded_group(&mut self) -> Result<(), DialectError> {
-        let open = self.pos;
+    /// Translates a look-around's body into a [`LookAround`] and leaves a marker group.
+    fn look_around(&mut self, open: usize, ahead: bool, negated: bool) -> Result<(), DialectError> {
+        if self.look_depth > 0 {
+            self.pos = open;
+            return Err(self.error("a look-around inside a look-around"));
+        }
         let mark = self.out.len();
-        self.discard_depth += 1;
+        self.look_depth += 1;
         let result = self.group_body(open);
-        self.discard_depth -= 1;
+        self.look_depth -= 1;
         result?;
+        // `group_body` closed the body with `)`; the body is what lies between.
+        let body = self.out[mark..self.out.len() - 1].to_owned();
         self.out.truncate(mark);
+        self.captures += 1;
+        self.looks.push(LookAround {
+            index: self.captures,
+            ahead,
+            negated,
+            body,
+            repeated: false,
+        });
+        self.out.push_str("()");
         Ok(())
     }
 
     /// Recognises `(?<name>.*)` (dot-all, greedy) followed by the look-ahead's `)`.
-    fn capture_to_end(&mut self) -> Option<Group> {
+    fn capture_to_end(&mut self) -> Option<String> {
         let rest = self.rest();
         let body = rest.strip_prefix(b"(?<")?;
         let len = body.iter().position(|&b| b == b'>')?;
@@ -343,7 +422,7 @@ impl Translator<'_> {
         }
         let name = std::str::from_utf8(&body[..len]).ok()?.to_owned();
         self.pos += 3 + len + 1 + 4;
-        Some(Group { name, to_end: true })
+        Some(name)
     }
 
     /// `(?imx-imx)` and `(?imx-imx:…)`. Ruby's `m` is Rust's `s`.
@@ -710,10 +789,18 @@ mod tests {
 
     #[test]
     fn lookarounds_and_atomic_groups_are_rewritten() {
+        let t = translate(r"(?<![0-9.+-])(?>[+-]?[0-9]+)(?<n>(?![0-9]))").unwrap();
+        assert_eq!(t.regex, r"(?s)()(?:[\+\-]?[0-9]+)(())");
+        assert_eq!(t.looks.len(), 2);
         assert_eq!(
-            regex(r"(?<![0-9.+-])(?>[+-]?[0-9]+)(?![0-9])"),
-            r"(?s)(?:[\+\-]?[0-9]+)"
+            (t.looks[0].index, t.looks[0].ahead, t.looks[0].negated),
+            (1, false, true)
         );
+        assert_eq!(t.looks[0].body, r"[0-9\.\+\-]");
+        assert_eq!((t.looks[1].index, t.looks[1].ahead), (3, true));
+        assert_eq!(t.groups[0].index, 2);
+        assert!(translate("(?:(?<= )a)*").unwrap().looks[0].repeated);
+        assert!(!translate("(?:(?<= )a)?").unwrap().looks[0].repeated);
         let pam = translate(r"x (?=(?<GREEDYDATA:message>.*))y").unwrap();
         assert_eq!(pam.regex, "(?s)x\\x20()y");
         assert!(pam.groups[0].to_end);
@@ -738,7 +825,7 @@ mod tests {
 
     #[test]
     fn unsupported_constructs_are_named() {
-        for bad in [r"(a)\1", r"\k<x>", "(?(1)a|b)", "(?=(?<x>a))"] {
+        for bad in [r"(a)\1", r"\k<x>", "(?(1)a|b)", "(?=(?<x>a))", "(?=a(?!b))"] {
             let e = translate(bad).unwrap_err();
             assert!(!e.reason.is_empty(), "{bad}");
         }

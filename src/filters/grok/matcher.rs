@@ -6,6 +6,13 @@
 //! bounded backtracker or the PikeVM, both linear) runs over the matched span. Capture slots
 //! and engine caches come from pools, so after warm-up a line allocates nothing; each worker
 //! thread gets its own slots, so the matcher is shared as `&self`.
+//!
+//! Patterns with look-arounds are matched as a superset with the assertions replaced by
+//! marker groups (see `dialect.rs`). When every assertion holds where its marker matched, the
+//! superset's leftmost-first match is also the exact one: any higher-priority exact match would
+//! be a higher-priority superset match. Otherwise the line is rerun on [`exact`], a
+//! backtracker that checks the assertions as it goes and memoises (state, position) pairs, so
+//! it too stays linear.
 
 use std::ops::Range;
 use std::panic::{RefUnwindSafe, UnwindSafe};
@@ -13,9 +20,10 @@ use std::panic::{RefUnwindSafe, UnwindSafe};
 use regex_automata::meta::{self, Regex};
 use regex_automata::util::captures::Captures;
 use regex_automata::util::pool::Pool;
-use regex_automata::{Input, MatchKind, PatternSet};
+use regex_automata::{Anchored, Input, MatchKind, PatternSet};
 
-use super::dialect::{Group, Translated};
+use super::dialect::{Group, LookAround, Translated};
+use super::exact::Exact;
 
 type MakeCaptures = Box<dyn Fn() -> Captures + Send + Sync + UnwindSafe + RefUnwindSafe>;
 type MakeSet = Box<dyn Fn() -> PatternSet + Send + Sync + UnwindSafe + RefUnwindSafe>;
@@ -37,6 +45,73 @@ pub struct Matcher {
     regex: Regex,
     slots: Pool<Captures, MakeCaptures>,
     groups: Vec<Group>,
+    looks: Vec<Assertion>,
+    /// Present when the pattern has look-arounds.
+    exact: Option<Exact>,
+}
+
+/// A compiled look-around.
+pub struct Assertion {
+    /// The marker group's index.
+    pub index: usize,
+    ahead: bool,
+    negated: bool,
+    repeated: bool,
+    /// The body, anchored where it is tried.
+    body: Regex,
+    /// A look-behind's body has one length in bytes, so it is tried at `at - len`.
+    behind_len: usize,
+}
+
+impl Assertion {
+    fn new(look: &LookAround) -> Result<Assertion, String> {
+        let body = Regex::builder()
+            .configure(config())
+            .build(&look.body)
+            .map_err(|e| e.to_string())?;
+        let behind_len = if look.ahead {
+            0
+        } else {
+            let hir = regex_syntax::parse(&look.body).map_err(|e| e.to_string())?;
+            let props = hir.properties();
+            match (props.minimum_len(), props.maximum_len()) {
+                (Some(min), Some(max)) if min == max => min,
+                _ => {
+                    return Err(format!(
+                        "the look-behind `{}` can match texts of different lengths",
+                        look.body
+                    ))
+                }
+            }
+        };
+        Ok(Assertion {
+            index: look.index,
+            ahead: look.ahead,
+            negated: look.negated,
+            repeated: look.repeated,
+            body,
+            behind_len,
+        })
+    }
+
+    /// Whether the assertion holds at byte offset `at` of `haystack`.
+    pub fn holds(&self, haystack: &str, at: usize) -> bool {
+        let found = if self.ahead {
+            let input = Input::new(haystack)
+                .range(at..)
+                .anchored(Anchored::Yes)
+                .earliest(true);
+            self.body.search_half(&input).is_some()
+        } else if at < self.behind_len {
+            false
+        } else {
+            let input = Input::new(haystack.as_bytes())
+                .range(at - self.behind_len..at)
+                .anchored(Anchored::Yes);
+            self.body.search(&input).is_some_and(|m| m.end() == at)
+        };
+        found != self.negated
+    }
 }
 
 impl std::fmt::Debug for Matcher {
@@ -48,26 +123,34 @@ impl std::fmt::Debug for Matcher {
 }
 
 impl Matcher {
-    pub fn new(translated: &Translated) -> Result<Matcher, Box<meta::BuildError>> {
+    pub fn new(translated: &Translated) -> Result<Matcher, String> {
         let regex = Regex::builder()
             .configure(config())
             .build(&translated.regex)
-            .map_err(Box::new)?;
+            .map_err(|e| e.to_string())?;
+        let looks = translated
+            .looks
+            .iter()
+            .map(Assertion::new)
+            .collect::<Result<Vec<_>, _>>()?;
+        let exact = if looks.is_empty() {
+            None
+        } else {
+            Some(Exact::new(&translated.regex, &looks)?)
+        };
         let for_slots = regex.clone();
         Ok(Matcher {
             slots: Pool::new(Box::new(move || for_slots.create_captures())),
             regex,
             groups: translated.groups.clone(),
+            looks,
+            exact,
         })
     }
 
-    /// The named groups; `captures` reports them by their index in this list.
+    /// The named groups; `captures` reports them by their position in this list.
     pub fn groups(&self) -> &[Group] {
         &self.groups
-    }
-
-    pub fn is_match(&self, haystack: &str) -> bool {
-        self.regex.is_match(haystack)
     }
 
     /// Finds the leftmost-first match and calls `each(group, span)` for every named group
@@ -79,20 +162,61 @@ impl Matcher {
     ) -> bool {
         let mut slots = self.slots.get();
         self.regex.captures(haystack, &mut slots);
-        if !slots.is_match() {
+        let Some(found) = slots.get_match() else {
             return false;
+        };
+        if let Some(exact) = &self.exact {
+            if !self.assertions_hold(haystack, &slots) {
+                // The exact match cannot start before the superset's.
+                return exact.captures(haystack, found.start(), &self.looks, |group, span| {
+                    self.report(haystack, group, span, &mut each)
+                });
+            }
         }
-        for (index, group) in self.groups.iter().enumerate() {
-            let span = slots.get_group(index + 1).map(|span| {
-                if group.to_end {
-                    span.start..haystack.len()
-                } else {
-                    span.range()
-                }
-            });
-            each(index, span);
+        for (position, group) in self.groups.iter().enumerate() {
+            let span = slots.get_group(group.index).map(|s| s.range());
+            each(position, self.widen(haystack, group, span));
         }
         true
+    }
+
+    /// Maps an exact-engine capture (by group index) to `each`'s numbering.
+    fn report(
+        &self,
+        haystack: &str,
+        index: usize,
+        span: Option<Range<usize>>,
+        each: &mut impl FnMut(usize, Option<Range<usize>>),
+    ) {
+        if let Some(position) = self.groups.iter().position(|g| g.index == index) {
+            each(position, self.widen(haystack, &self.groups[position], span));
+        }
+    }
+
+    fn widen(
+        &self,
+        haystack: &str,
+        group: &Group,
+        span: Option<Range<usize>>,
+    ) -> Option<Range<usize>> {
+        span.map(|span| {
+            if group.to_end {
+                span.start..haystack.len()
+            } else {
+                span
+            }
+        })
+    }
+
+    /// Whether every assertion holds where its marker matched. A marker inside a repetition
+    /// reports only its last position, so it cannot vouch for the others.
+    fn assertions_hold(&self, haystack: &str, slots: &Captures) -> bool {
+        self.looks
+            .iter()
+            .all(|look| match slots.get_group(look.index) {
+                None => true,
+                Some(span) => !look.repeated && look.holds(haystack, span.start),
+            })
     }
 }
 
@@ -105,7 +229,7 @@ pub struct Prefilter {
 }
 
 impl Prefilter {
-    pub fn new(patterns: &[&Translated]) -> Result<Prefilter, Box<meta::BuildError>> {
+    pub fn new(patterns: &[&Translated]) -> Result<Prefilter, String> {
         let sources: Vec<&str> = patterns.iter().map(|t| t.regex.as_str()).collect();
         let regex = Regex::builder()
             .configure(
@@ -114,7 +238,7 @@ impl Prefilter {
                     .which_captures(regex_automata::nfa::thompson::WhichCaptures::None),
             )
             .build_many(&sources)
-            .map_err(Box::new)?;
+            .map_err(|e| e.to_string())?;
         let len = regex.pattern_len();
         Ok(Prefilter {
             regex,
@@ -162,6 +286,29 @@ mod tests {
             spans(&m, "a bc d\ne"),
             Some(vec![Some("bc d\ne".to_owned()), Some("bc".to_owned())])
         );
+    }
+
+    #[test]
+    fn look_arounds_are_exact() {
+        // The superset would stop at "10.0.0.25"; the look-ahead forces the longer octet.
+        let m = Matcher::new(
+            &translate(r"to (?<ip>(?:25[0-5]|[0-9]{1,2})(?:\.(?:[0-9]{1,2}|25[0-5])){3})(?![0-9])")
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            spans(&m, "to 10.0.0.255"),
+            Some(vec![Some("10.0.0.255".to_owned())])
+        );
+        assert_eq!(
+            spans(&m, "to 1.2.3.4x"),
+            Some(vec![Some("1.2.3.4".to_owned())])
+        );
+        assert_eq!(spans(&m, "to 1.2.3.456"), None);
+        let behind = Matcher::new(&translate(r"(?<![0-9.])(?<n>[0-9]+)").unwrap()).unwrap();
+        assert_eq!(spans(&behind, "v.25 7"), Some(vec![Some("7".to_owned())]));
+        let repeated = Matcher::new(&translate(r"^x(?:(?<= )(?<f>CE|DF))*").unwrap()).unwrap();
+        assert_eq!(spans(&repeated, "xCE"), Some(vec![None]));
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 pub mod convert;
 pub mod dialect;
+mod exact;
 pub mod expand;
 pub mod library;
 pub mod matcher;
@@ -230,18 +231,18 @@ impl Grok {
             }
             let mut patterns = Vec::with_capacity(sources.len());
             for (source, t) in sources.iter().zip(&translated) {
-                let matcher = Matcher::new(t).map_err(|e| GrokError::Regex {
+                let matcher = Matcher::new(t).map_err(|reason| GrokError::Regex {
                     pattern: source.clone(),
-                    reason: e.to_string(),
+                    reason,
                 })?;
                 let captures = plan_captures(source, t, &config, target.as_ref())?;
                 patterns.push(Pattern { matcher, captures });
             }
             let prefilter = if patterns.len() > 1 {
                 let refs: Vec<_> = translated.iter().collect();
-                Some(Prefilter::new(&refs).map_err(|e| GrokError::Regex {
+                Some(Prefilter::new(&refs).map_err(|reason| GrokError::Regex {
                     pattern: sources.join(" | "),
-                    reason: e.to_string(),
+                    reason,
                 })?)
             } else {
                 None
