@@ -270,3 +270,97 @@ fn every_library_pattern_agrees_with_oniguruma_on_generated_lines() {
         tally.check(&format!("{mode:?}"));
     }
 }
+
+/// Each fixture file with the pattern list a configuration would use for it.
+const FIXTURES: &[(&str, &[&str])] = &[
+    (
+        "httpd_access.log",
+        &["%{HTTPD_COMBINEDLOG}", "%{HTTPD_COMMONLOG}"],
+    ),
+    ("nginx_access.log", &["%{NGINXACCESS}"]),
+    ("httpd_error.log", &["%{HTTPD_ERRORLOG}"]),
+    ("syslog.log", &["%{SYSLOGLINE}"]),
+    (
+        "java.log",
+        &[
+            r"%{TIMESTAMP_ISO8601:timestamp} %{LOGLEVEL:level}\s+\[%{DATA:thread}\] %{JAVACLASS:class}:%{INT:line} - %{GREEDYDATA:message}",
+        ],
+    ),
+    (
+        "seed.log",
+        &["%{TIMESTAMP_ISO8601:timestamp} %{LOGLEVEL:level} %{DATA:logger} %{GREEDYDATA:message}"],
+    ),
+    ("tomcat.log", &["%{CATALINALOG}", "%{TOMCATLOG}"]),
+    ("tomcat8.log", &["%{CATALINA8_LOG}"]),
+    ("stacktrace.log", &["%{JAVASTACKTRACEPART}"]),
+    ("haproxy.log", &["%{HAPROXYHTTP}", "%{HAPROXYTCP}"]),
+    (
+        "firewall.log",
+        &["%{CISCOFW106023}", "%{CISCOFW302013_302014_302015_302016}"],
+    ),
+    ("iptables.log", &["%{IPTABLES}"]),
+    ("redis.log", &["%{REDISLOG}", "%{REDISMONLOG}"]),
+    (
+        "mongodb.log",
+        &["%{MONGO3_LOG}", "%{MONGO_SLOWQUERY}", "%{MONGO_LOG}"],
+    ),
+    ("bro.log", &["%{BRO_HTTP}"]),
+    (
+        "misc.log",
+        &[
+            "%{NAGIOSLOGLINE}",
+            "%{SQUID3}",
+            "%{RUBY_LOGGER}",
+            "%{EXIM_MESSAGE_ARRIVAL}",
+        ],
+    ),
+];
+
+/// Every fixture line matches one of its patterns in both modes, and the first matching
+/// pattern and its captures are Oniguruma's.
+#[test]
+fn fixture_corpus_matches_and_agrees_with_oniguruma() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/grok");
+    for mode in [EcsCompatibility::Disabled, EcsCompatibility::V1] {
+        let (library, oracle_library) = libraries(mode);
+        let mut tally = Tally::default();
+        let mut unmatched = Vec::new();
+        for (file, patterns) in FIXTURES {
+            let text = std::fs::read_to_string(dir.join(file)).unwrap();
+            // Tomcat 8 and iptables patterns exist only in the ECS set.
+            let ecs_only = ["tomcat8.log", "iptables.log"].contains(file);
+            if ecs_only && mode == EcsCompatibility::Disabled {
+                continue;
+            }
+            let engines: Vec<_> = patterns
+                .iter()
+                .map(|p| (*p, Ours::new(p, &library), Oracle::new(p, &oracle_library)))
+                .collect();
+            for line in text.lines() {
+                let ours = engines.iter().find(|(_, o, _)| o.run(line).is_some());
+                let Some((pattern, ours, oracle)) = ours else {
+                    unmatched.push(format!("{mode:?} {file}: {line}"));
+                    continue;
+                };
+                // Patterns the crate cannot read (see `libraries`) are checked for matching only.
+                let Some(oracle) = oracle else { continue };
+                let theirs = engines
+                    .iter()
+                    .find(|(_, _, o)| o.as_ref().is_some_and(|o| o.run(line).is_some()));
+                match theirs {
+                    Some((q, ..)) if q == pattern => tally.compare(pattern, line, ours, oracle),
+                    other => tally.failures.push(format!(
+                        "{file}: {line:?}\n   sluice picks {pattern}, onig picks {:?}",
+                        other.map(|o| o.0)
+                    )),
+                }
+            }
+        }
+        assert!(
+            unmatched.is_empty(),
+            "fixture lines that match nothing:\n{}",
+            unmatched.join("\n")
+        );
+        tally.check(&format!("fixtures {mode:?}"));
+    }
+}
