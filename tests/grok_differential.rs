@@ -199,6 +199,7 @@ fn near_miss(line: &str, rng: &mut Rng) -> String {
 struct Tally {
     lines: usize,
     matched: usize,
+    fast: usize,
     known: BTreeMap<&'static str, usize>,
     failures: Vec<String>,
 }
@@ -209,6 +210,9 @@ impl Tally {
         let (a, b) = (ours.run(line), oracle.run(line));
         if a.is_some() {
             self.matched += 1;
+        }
+        if ours.matcher.fast_path_decides(line) {
+            self.fast += 1;
         }
         if a == b {
             return;
@@ -228,8 +232,8 @@ impl Tally {
 
     fn check(self, what: &str) {
         eprintln!(
-            "{what}: {} lines, {} matched, known differences {:?}",
-            self.lines, self.matched, self.known
+            "{what}: {} lines, {} matched, {} decided by the fast path, known differences {:?}",
+            self.lines, self.matched, self.fast, self.known
         );
         if !self.failures.is_empty() {
             panic!(

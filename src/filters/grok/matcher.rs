@@ -22,6 +22,7 @@ use regex_automata::util::captures::Captures;
 use regex_automata::util::pool::Pool;
 use regex_automata::{Anchored, Input, MatchKind, PatternSet};
 
+use super::chain::Chain;
 use super::dialect::{Group, LookAround, Translated};
 use super::exact::Exact;
 
@@ -48,6 +49,8 @@ pub struct Matcher {
     looks: Vec<Assertion>,
     /// Present when the pattern has look-arounds.
     exact: Option<Exact>,
+    /// The fast path, tried first when the pattern's shape allows it.
+    chain: Option<Chain>,
 }
 
 /// A compiled look-around.
@@ -145,6 +148,7 @@ impl Matcher {
             groups: translated.groups.clone(),
             looks,
             exact,
+            chain: Chain::new(translated),
         })
     }
 
@@ -160,6 +164,17 @@ impl Matcher {
         haystack: &str,
         mut each: impl FnMut(usize, Option<Range<usize>>),
     ) -> bool {
+        if let Some(chain) = &self.chain {
+            let mut spans: smallvec::SmallVec<[Option<(usize, usize)>; 48]> =
+                smallvec::smallvec![None; chain.slot_count()];
+            if chain.run(haystack, &self.looks, &mut spans) {
+                for (position, group) in self.groups.iter().enumerate() {
+                    let span = spans[group.index].map(|(start, end)| start..end);
+                    each(position, self.widen(haystack, group, span));
+                }
+                return true;
+            }
+        }
         let mut slots = self.slots.get();
         self.regex.captures(haystack, &mut slots);
         let Some(found) = slots.get_match() else {
@@ -178,6 +193,15 @@ impl Matcher {
             each(position, self.widen(haystack, group, span));
         }
         true
+    }
+
+    /// Whether the fast path (`chain.rs`) decides `haystack` on its own, for tests and
+    /// benchmarks that want to know which engine ran.
+    pub fn fast_path_decides(&self, haystack: &str) -> bool {
+        self.chain.as_ref().is_some_and(|chain| {
+            let mut spans = vec![None; chain.slot_count()];
+            chain.run(haystack, &self.looks, &mut spans)
+        })
     }
 
     /// Maps an exact-engine capture (by group index) to `each`'s numbering.

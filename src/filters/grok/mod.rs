@@ -8,6 +8,7 @@
 //! and writes each capture as a zero-copy slice of the field it came from. See
 //! `docs/GROK.md` for the design and every deliberate difference from Logstash.
 
+mod chain;
 pub mod convert;
 pub mod dialect;
 mod exact;

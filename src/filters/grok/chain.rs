@@ -1,0 +1,451 @@
+//! The fast path: a pattern compiled into a chain of small anchored automata, one per field,
+//! evaluated left to right at the start of the line without a capture engine.
+//!
+//! A grok pattern is mostly a concatenation of fields and literals. Leftmost-first semantics
+//! picks, at every choice point, the highest-priority option that still lets the rest of the
+//! pattern match. The chain takes for each piece its *own* highest-priority match (the end an
+//! anchored leftmost-first DFA of the piece alone reports, or the first alternative that
+//! matches on its own) and moves on; if the rest then matches, that option is the one a
+//! backtracker would have kept, because every higher-priority option was ruled out by the
+//! piece alone. If the rest fails, the chain gives up and the caller falls back to the general
+//! engine, so results are always those of the general engine. Lazy fields (`DATA`) are the
+//! exception that needs the rest of the pattern: they take the shortest end from which an
+//! automaton of the whole remainder matches, tried only where the remainder can begin.
+//!
+//! Look-arounds appear as marker groups and are checked where they stand; a one-character
+//! look-ahead right after a field is folded into that field's automaton (`X(?:[^0-9]|\z)`),
+//! so IPV4's and TIME's `(?![0-9])` pick the right end without backtracking.
+//!
+//! Cost: one short DFA scan per field plus a few lookups, no capture engine and no
+//! allocation; a line the chain cannot decide costs the chain's partial work on top of the
+//! general engine. Patterns with repeated capture groups (`(…)*` around a capture) are not
+//! chained.
+
+use std::panic::{RefUnwindSafe, UnwindSafe};
+
+use regex_automata::hybrid::dfa::{Cache, DFA};
+use regex_automata::nfa::thompson::{self, WhichCaptures};
+use regex_automata::util::look::{Look, LookMatcher};
+use regex_automata::util::pool::Pool;
+use regex_automata::{Anchored, Input, MatchKind};
+use regex_syntax::hir::{Class, Hir, HirKind};
+
+use super::dialect::Translated;
+use super::matcher::Assertion;
+
+type MakeCaches = Box<dyn Fn() -> Vec<Cache> + Send + Sync + UnwindSafe + RefUnwindSafe>;
+
+/// The most continuation checks one lazy field may make per line before the chain gives up
+/// (keeping the chain linear; the general engine then decides).
+const LAZY_CHECKS: usize = 64;
+
+pub struct Chain {
+    root: Node,
+    dfas: Vec<DFA>,
+    caches: Pool<Vec<Cache>, MakeCaches>,
+    look_matcher: LookMatcher,
+    /// Capture slots (start, end) per group index; marker groups included.
+    groups: usize,
+}
+
+enum Node {
+    Literal(Box<[u8]>),
+    /// A capture-free piece: its own leftmost-first end. With `ahead`, the DFA also consumed
+    /// one character checking a folded look-ahead (`negated` for `(?!…)`), given back here.
+    Leaf {
+        dfa: usize,
+        ahead: Option<Ahead>,
+    },
+    /// `X*?`/`X+?` over one character class: the shortest end from which `rest` matches.
+    Lazy {
+        class: Class,
+        min: u32,
+        rest: usize,
+        /// Bytes the remainder can start with (all true when unknown).
+        first: Box<[bool; 256]>,
+    },
+    Look(Look),
+    Marker(usize),
+    Capture(usize, Box<Node>),
+    Concat(Vec<Node>),
+    /// Alternatives with an automaton each telling whether it matches on its own.
+    Alternation(Vec<(usize, Node)>),
+    Optional {
+        greedy: bool,
+        dfa: usize,
+        node: Box<Node>,
+    },
+}
+
+struct Ahead {
+    /// The character class the look-ahead tests.
+    class: Class,
+    negated: bool,
+}
+
+struct Builder<'a> {
+    dfas: Vec<DFA>,
+    translated: &'a Translated,
+}
+
+impl Chain {
+    /// Compiles the chain for `translated`, or `None` when its shape is not supported.
+    pub fn new(translated: &Translated) -> Option<Chain> {
+        let hir = regex_syntax::parse(&translated.regex).ok()?;
+        let mut builder = Builder {
+            dfas: Vec::new(),
+            translated,
+        };
+        let root = builder.node(&hir, &[])?;
+        let dfas = builder.dfas;
+        let for_caches = dfas.clone();
+        let groups = translated
+            .groups
+            .iter()
+            .map(|g| g.index)
+            .chain(translated.looks.iter().map(|l| l.index))
+            .max()
+            .unwrap_or(0)
+            + 1;
+        Some(Chain {
+            root,
+            dfas,
+            caches: Pool::new(Box::new(move || {
+                for_caches.iter().map(DFA::create_cache).collect()
+            })),
+            look_matcher: LookMatcher::new(),
+            groups,
+        })
+    }
+
+    /// The number of slots `run` fills: one (start, end) pair per group index.
+    pub fn slot_count(&self) -> usize {
+        self.groups
+    }
+
+    /// Matches at the start of `haystack`. On success fills `slots` (by group index) and
+    /// returns true; false means "not decided here", never "no match".
+    pub fn run(
+        &self,
+        haystack: &str,
+        looks: &[Assertion],
+        slots: &mut [Option<(usize, usize)>],
+    ) -> bool {
+        slots.fill(None);
+        let mut caches = self.caches.get();
+        let mut run = Run {
+            chain: self,
+            haystack,
+            looks,
+            caches: &mut caches,
+            slots,
+        };
+        run.node(&self.root, 0).is_some()
+    }
+}
+
+struct Run<'a, 'c> {
+    chain: &'a Chain,
+    haystack: &'a str,
+    looks: &'a [Assertion],
+    caches: &'c mut Vec<Cache>,
+    slots: &'c mut [Option<(usize, usize)>],
+}
+
+impl Run<'_, '_> {
+    /// The end of the DFA's leftmost-first match anchored at `at`.
+    fn search(&mut self, dfa: usize, at: usize, earliest: bool) -> Option<usize> {
+        let input = Input::new(self.haystack)
+            .range(at..)
+            .anchored(Anchored::Yes)
+            .earliest(earliest);
+        self.chain.dfas[dfa]
+            .try_search_fwd(&mut self.caches[dfa], &input)
+            .ok()
+            .flatten()
+            .map(|m| m.offset())
+    }
+
+    fn node(&mut self, node: &Node, at: usize) -> Option<usize> {
+        let bytes = self.haystack.as_bytes();
+        match node {
+            Node::Literal(lit) => bytes[at..].starts_with(lit).then_some(at + lit.len()),
+            Node::Leaf { dfa, ahead } => {
+                let end = self.search(*dfa, at, false)?;
+                match ahead {
+                    None => Some(end),
+                    Some(ahead) => self.give_back(ahead, at, end),
+                }
+            }
+            Node::Lazy {
+                class,
+                min,
+                rest,
+                first,
+            } => {
+                let mut end = at;
+                let mut taken = 0u32;
+                let mut checks = 0;
+                loop {
+                    if taken >= *min && bytes.get(end).is_none_or(|&b| first[b as usize]) {
+                        checks += 1;
+                        if checks > LAZY_CHECKS {
+                            return None;
+                        }
+                        if self.search(*rest, end, true).is_some() {
+                            return Some(end);
+                        }
+                    }
+                    let c = self.haystack[end..].chars().next()?;
+                    if !class_contains(class, c) {
+                        return None;
+                    }
+                    end += c.len_utf8();
+                    taken = taken.saturating_add(1);
+                }
+            }
+            Node::Look(look) => self
+                .chain
+                .look_matcher
+                .matches(*look, bytes, at)
+                .then_some(at),
+            Node::Marker(look) => self.looks[*look].holds(self.haystack, at).then_some(at),
+            Node::Capture(group, sub) => {
+                let end = self.node(sub, at)?;
+                self.slots[*group] = Some((at, end));
+                Some(end)
+            }
+            Node::Concat(items) => items.iter().try_fold(at, |at, item| self.node(item, at)),
+            Node::Alternation(alternatives) => {
+                for (dfa, alternative) in alternatives {
+                    if self.search(*dfa, at, true).is_some() {
+                        // The best match lies in the first alternative that matches at all.
+                        return self.node(alternative, at);
+                    }
+                }
+                None
+            }
+            Node::Optional { greedy, dfa, node } => {
+                if *greedy && self.search(*dfa, at, true).is_some() {
+                    self.node(node, at)
+                } else {
+                    Some(at)
+                }
+            }
+        }
+    }
+
+    /// A leaf with a folded one-character look-ahead reported `end` after the character it
+    /// tested (or at the end of input, where `(?!…)` also holds). Returns the leaf's own end,
+    /// or `None` when the two readings cannot be told apart.
+    fn give_back(&self, ahead: &Ahead, start: usize, end: usize) -> Option<usize> {
+        let last = self.haystack[start..end].chars().next_back();
+        let consumed = |c: char| class_contains(&ahead.class, c) != ahead.negated;
+        match last {
+            Some(c) if end < self.haystack.len() => consumed(c).then(|| end - c.len_utf8()),
+            // At the end of input only `(?!…)` can hold without consuming; if the last
+            // character could also have been the tested one, leave it to the general engine.
+            Some(c) if ahead.negated => (!consumed(c)).then_some(end),
+            Some(c) => consumed(c).then(|| end - c.len_utf8()),
+            None => ahead.negated.then_some(end),
+        }
+    }
+}
+
+fn class_contains(class: &Class, c: char) -> bool {
+    match class {
+        Class::Unicode(u) => u
+            .ranges()
+            .binary_search_by(|r| {
+                if r.end() < c {
+                    std::cmp::Ordering::Less
+                } else if r.start() > c {
+                    std::cmp::Ordering::Greater
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            })
+            .is_ok(),
+        Class::Bytes(b) => {
+            c.is_ascii()
+                && b.ranges()
+                    .iter()
+                    .any(|r| (r.start()..=r.end()).contains(&(c as u8)))
+        }
+    }
+}
+
+fn has_capture(hir: &Hir) -> bool {
+    hir.properties().explicit_captures_len() > 0
+}
+
+impl Builder<'_> {
+    fn dfa(&mut self, hir: &Hir) -> Option<usize> {
+        let nfa = thompson::Compiler::new()
+            .configure(thompson::Config::new().which_captures(WhichCaptures::None))
+            .build_from_hir(hir)
+            .ok()?;
+        let dfa = DFA::builder()
+            .configure(
+                DFA::config()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .unicode_word_boundary(true)
+                    .cache_capacity(1 << 20),
+            )
+            .build_from_nfa(nfa)
+            .ok()?;
+        self.dfas.push(dfa);
+        Some(self.dfas.len() - 1)
+    }
+
+    /// `after` is what follows `hir` in the whole pattern, outermost last.
+    fn node(&mut self, hir: &Hir, after: &[&Hir]) -> Option<Node> {
+        if let Some(lazy) = self.lazy(hir, after) {
+            return Some(lazy);
+        }
+        if !has_capture(hir) {
+            return match hir.kind() {
+                HirKind::Literal(lit) => Some(Node::Literal(lit.0.clone())),
+                HirKind::Look(look) => Some(Node::Look(look_of(*look))),
+                HirKind::Empty => Some(Node::Concat(Vec::new())),
+                _ => Some(Node::Leaf {
+                    dfa: self.dfa(hir)?,
+                    ahead: None,
+                }),
+            };
+        }
+        match hir.kind() {
+            HirKind::Capture(cap) => {
+                let index = cap.index as usize;
+                if let Some(look) = self.translated.looks.iter().position(|l| l.index == index) {
+                    return Some(Node::Marker(look));
+                }
+                Some(Node::Capture(index, Box::new(self.node(&cap.sub, after)?)))
+            }
+            HirKind::Concat(items) => {
+                let mut nodes = Vec::with_capacity(items.len());
+                let mut i = 0;
+                while i < items.len() {
+                    let mut rest: Vec<&Hir> = items[i + 1..].iter().collect();
+                    rest.extend_from_slice(after);
+                    if let Some(folded) = self.fold_ahead(&items[i], items.get(i + 1)) {
+                        nodes.push(folded);
+                    } else {
+                        nodes.push(self.node(&items[i], &rest)?);
+                    }
+                    i += 1;
+                }
+                Some(Node::Concat(nodes))
+            }
+            HirKind::Alternation(alternatives) => {
+                let mut nodes = Vec::with_capacity(alternatives.len());
+                for alternative in alternatives {
+                    let dfa = self.dfa(alternative)?;
+                    nodes.push((dfa, self.node(alternative, after)?));
+                }
+                Some(Node::Alternation(nodes))
+            }
+            HirKind::Repetition(rep) if rep.min == 0 && rep.max == Some(1) => {
+                Some(Node::Optional {
+                    greedy: rep.greedy,
+                    dfa: self.dfa(&rep.sub)?,
+                    node: Box::new(self.node(&rep.sub, after)?),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// `X*?` or `X+?` over one character class, with an automaton for what follows.
+    fn lazy(&mut self, hir: &Hir, after: &[&Hir]) -> Option<Node> {
+        let HirKind::Repetition(rep) = hir.kind() else {
+            return None;
+        };
+        let HirKind::Class(class) = rep.sub.kind() else {
+            return None;
+        };
+        if rep.greedy || rep.max.is_some() || rep.min > 1 {
+            return None;
+        }
+        let rest = Hir::concat(after.iter().map(|h| (*h).clone()).collect());
+        let mut first = Box::new([true; 256]);
+        let prefixes = regex_syntax::hir::literal::Extractor::new().extract(&rest);
+        if let Some(literals) = prefixes.literals() {
+            if literals.iter().all(|l| !l.as_bytes().is_empty()) {
+                first.fill(false);
+                for literal in literals {
+                    first[literal.as_bytes()[0] as usize] = true;
+                }
+            }
+        }
+        Some(Node::Lazy {
+            class: class.clone(),
+            min: rep.min,
+            rest: self.dfa(&rest)?,
+            first,
+        })
+    }
+
+    /// A capture-free `item` followed by a one-character look-ahead marker becomes one leaf
+    /// whose automaton also reads the tested character.
+    fn fold_ahead(&mut self, item: &Hir, next: Option<&Hir>) -> Option<Node> {
+        if has_capture(item) || matches!(item.kind(), HirKind::Look(_) | HirKind::Literal(_)) {
+            return None;
+        }
+        let HirKind::Capture(cap) = next?.kind() else {
+            return None;
+        };
+        let look = self
+            .translated
+            .looks
+            .iter()
+            .find(|l| l.index == cap.index as usize && l.ahead)?;
+        let body = regex_syntax::parse(&look.body).ok()?;
+        let HirKind::Class(class) = body.kind() else {
+            return None;
+        };
+        let tested = if look.negated {
+            let mut negated = class.clone();
+            negated.negate();
+            Hir::alternation(vec![
+                Hir::class(negated),
+                Hir::look(regex_syntax::hir::Look::End),
+            ])
+        } else {
+            Hir::class(class.clone())
+        };
+        let dfa = self.dfa(&Hir::concat(vec![item.clone(), tested]))?;
+        Some(Node::Leaf {
+            dfa,
+            ahead: Some(Ahead {
+                class: class.clone(),
+                negated: look.negated,
+            }),
+        })
+    }
+}
+
+/// regex-syntax's look-around kinds as regex-automata's.
+fn look_of(look: regex_syntax::hir::Look) -> Look {
+    use regex_syntax::hir::Look as L;
+    match look {
+        L::Start => Look::Start,
+        L::End => Look::End,
+        L::StartLF => Look::StartLF,
+        L::EndLF => Look::EndLF,
+        L::StartCRLF => Look::StartCRLF,
+        L::EndCRLF => Look::EndCRLF,
+        L::WordAscii => Look::WordAscii,
+        L::WordAsciiNegate => Look::WordAsciiNegate,
+        L::WordUnicode => Look::WordUnicode,
+        L::WordUnicodeNegate => Look::WordUnicodeNegate,
+        L::WordStartAscii => Look::WordStartAscii,
+        L::WordEndAscii => Look::WordEndAscii,
+        L::WordStartUnicode => Look::WordStartUnicode,
+        L::WordEndUnicode => Look::WordEndUnicode,
+        L::WordStartHalfAscii => Look::WordStartHalfAscii,
+        L::WordEndHalfAscii => Look::WordEndHalfAscii,
+        L::WordStartHalfUnicode => Look::WordStartHalfUnicode,
+        L::WordEndHalfUnicode => Look::WordEndHalfUnicode,
+    }
+}
