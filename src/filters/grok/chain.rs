@@ -18,8 +18,7 @@
 //!
 //! Cost: one short DFA scan per field plus a few lookups, no capture engine and no
 //! allocation; a line the chain cannot decide costs the chain's partial work on top of the
-//! general engine. Patterns with repeated capture groups (`(…)*` around a capture) are not
-//! chained.
+//! general engine. Lazy repetitions around captures are not chained.
 
 use std::panic::{RefUnwindSafe, UnwindSafe};
 
@@ -72,6 +71,14 @@ enum Node {
     Alternation(Vec<(usize, Node)>),
     Optional {
         greedy: bool,
+        dfa: usize,
+        node: Box<Node>,
+    },
+    /// A greedy repetition around captures (`%{SYSLOGHOST:logsource}+`): another iteration
+    /// whenever one matches on its own, the captures keeping the last iteration's spans.
+    Repeat {
+        min: u32,
+        max: Option<u32>,
         dfa: usize,
         node: Box<Node>,
     },
@@ -232,6 +239,25 @@ impl Run<'_, '_> {
                     Some(at)
                 }
             }
+            Node::Repeat {
+                min,
+                max,
+                dfa,
+                node,
+            } => {
+                let mut at = at;
+                let mut count = 0u32;
+                while max.is_none_or(|max| count < max) && self.search(*dfa, at, true).is_some() {
+                    let end = self.node(node, at)?;
+                    if end == at {
+                        // Empty iterations are where engines disagree; let the general one decide.
+                        return None;
+                    }
+                    at = end;
+                    count += 1;
+                }
+                (count >= *min).then_some(at)
+            }
         }
     }
 
@@ -252,7 +278,7 @@ impl Run<'_, '_> {
     }
 }
 
-fn class_contains(class: &Class, c: char) -> bool {
+pub(super) fn class_contains(class: &Class, c: char) -> bool {
     match class {
         Class::Unicode(u) => u
             .ranges()
@@ -350,6 +376,23 @@ impl Builder<'_> {
                     greedy: rep.greedy,
                     dfa: self.dfa(&rep.sub)?,
                     node: Box::new(self.node(&rep.sub, after)?),
+                })
+            }
+            HirKind::Repetition(rep) if rep.greedy => {
+                // What follows an iteration is another iteration or the rest.
+                let repeated = Hir::repetition(regex_syntax::hir::Repetition {
+                    min: 0,
+                    max: rep.max.map(|m| m.saturating_sub(1)),
+                    greedy: true,
+                    sub: rep.sub.clone(),
+                });
+                let mut inner_after: Vec<&Hir> = vec![&repeated];
+                inner_after.extend_from_slice(after);
+                Some(Node::Repeat {
+                    min: rep.min,
+                    max: rep.max,
+                    dfa: self.dfa(&rep.sub)?,
+                    node: Box::new(self.node(&rep.sub, &inner_after)?),
                 })
             }
             _ => None,

@@ -489,8 +489,19 @@ impl Translator<'_> {
                 return Ok(false);
             }
             'Z' => {
-                // End of input, or before a final newline.
-                self.out.push_str("(?:\\n?\\z)");
+                // End of input, or just before a final newline: zero-width, so a look-ahead.
+                if self.look_depth > 0 {
+                    return Err(self.error("`\\Z` inside a look-around"));
+                }
+                self.captures += 1;
+                self.looks.push(LookAround {
+                    index: self.captures,
+                    ahead: true,
+                    negated: false,
+                    body: "\\n?\\z".to_owned(),
+                    repeated: false,
+                });
+                self.out.push_str("()");
                 return Ok(false);
             }
             'x' | 'u' | 'p' | 'P' => {
@@ -804,6 +815,13 @@ mod tests {
         let pam = translate(r"x (?=(?<GREEDYDATA:message>.*))y").unwrap();
         assert_eq!(pam.regex, "(?s)x\\x20()y");
         assert!(pam.groups[0].to_end);
+    }
+
+    #[test]
+    fn end_before_final_newline_is_a_look_ahead() {
+        let t = translate(r"a\Z").unwrap();
+        assert_eq!(t.regex, "(?s)a()");
+        assert_eq!(t.looks[0].body, r"\n?\z");
     }
 
     #[test]

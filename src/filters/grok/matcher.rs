@@ -64,6 +64,32 @@ pub struct Assertion {
     body: Regex,
     /// A look-behind's body has one length in bytes, so it is tried at `at - len`.
     behind_len: usize,
+    /// When the body is one character class (every look-around in the library but two),
+    /// the assertion tests one neighbouring character without running an automaton.
+    one_char: Option<CharSet>,
+}
+
+/// A character class with a table for ASCII, the common case.
+struct CharSet {
+    ascii: [bool; 128],
+    class: regex_syntax::hir::Class,
+}
+
+impl CharSet {
+    fn new(class: regex_syntax::hir::Class) -> CharSet {
+        let mut ascii = [false; 128];
+        for (b, slot) in ascii.iter_mut().enumerate() {
+            *slot = super::chain::class_contains(&class, b as u8 as char);
+        }
+        CharSet { ascii, class }
+    }
+
+    fn contains(&self, c: char) -> bool {
+        match self.ascii.get(c as usize) {
+            Some(&hit) => hit,
+            None => super::chain::class_contains(&self.class, c),
+        }
+    }
 }
 
 impl Assertion {
@@ -72,10 +98,14 @@ impl Assertion {
             .configure(config())
             .build(&look.body)
             .map_err(|e| e.to_string())?;
-        let behind_len = if look.ahead {
+        let hir = regex_syntax::parse(&look.body).map_err(|e| e.to_string())?;
+        let one_char = match hir.kind() {
+            regex_syntax::hir::HirKind::Class(class) => Some(CharSet::new(class.clone())),
+            _ => None,
+        };
+        let behind_len = if look.ahead || one_char.is_some() {
             0
         } else {
-            let hir = regex_syntax::parse(&look.body).map_err(|e| e.to_string())?;
             let props = hir.properties();
             match (props.minimum_len(), props.maximum_len()) {
                 (Some(min), Some(max)) if min == max => min,
@@ -94,11 +124,20 @@ impl Assertion {
             repeated: look.repeated,
             body,
             behind_len,
+            one_char,
         })
     }
 
     /// Whether the assertion holds at byte offset `at` of `haystack`.
     pub fn holds(&self, haystack: &str, at: usize) -> bool {
+        if let Some(set) = &self.one_char {
+            let neighbour = if self.ahead {
+                haystack[at..].chars().next()
+            } else {
+                haystack[..at].chars().next_back()
+            };
+            return neighbour.is_some_and(|c| set.contains(c)) != self.negated;
+        }
         let found = if self.ahead {
             let input = Input::new(haystack)
                 .range(at..)
@@ -331,6 +370,13 @@ mod tests {
         assert_eq!(spans(&m, "to 1.2.3.456"), None);
         let behind = Matcher::new(&translate(r"(?<![0-9.])(?<n>[0-9]+)").unwrap()).unwrap();
         assert_eq!(spans(&behind, "v.25 7"), Some(vec![Some("7".to_owned())]));
+        let unicode = Matcher::new(&translate(r"(?<![^\\])(?<q>x)").unwrap()).unwrap();
+        assert_eq!(
+            spans(&unicode, "éx"),
+            None,
+            "é is a character other than `\\`"
+        );
+        assert_eq!(spans(&unicode, "\\x"), Some(vec![Some("x".to_owned())]));
         let repeated = Matcher::new(&translate(r"^x(?:(?<= )(?<f>CE|DF))*").unwrap()).unwrap();
         assert_eq!(spans(&repeated, "xCE"), Some(vec![None]));
     }
