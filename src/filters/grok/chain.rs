@@ -22,6 +22,7 @@
 
 use std::panic::{RefUnwindSafe, UnwindSafe};
 
+use regex_automata::dfa::{dense, Automaton as _, StartKind};
 use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::util::look::{Look, LookMatcher};
@@ -31,8 +32,20 @@ use regex_syntax::hir::{Class, Hir, HirKind};
 
 use super::dialect::Translated;
 use super::matcher::Assertion;
+use super::native::{self, Native};
 
-type MakeCaches = Box<dyn Fn() -> Vec<Cache> + Send + Sync + UnwindSafe + RefUnwindSafe>;
+type MakeCaches = Box<dyn Fn() -> Vec<Option<Cache>> + Send + Sync + UnwindSafe + RefUnwindSafe>;
+
+/// The largest dense DFA built for one piece; bigger pieces use a lazy DFA.
+const DENSE_LIMIT: usize = 256 << 10;
+
+/// A piece's automaton: fully built when small (a table lookup per byte, no cache), lazily
+/// built otherwise.
+#[derive(Clone)]
+enum Automaton {
+    Dense(dense::DFA<Vec<u32>>),
+    Lazy(DFA),
+}
 
 /// The most continuation checks one lazy field may make per line before the chain gives up
 /// (keeping the chain linear; the general engine then decides).
@@ -40,8 +53,8 @@ const LAZY_CHECKS: usize = 64;
 
 pub struct Chain {
     root: Node,
-    dfas: Vec<DFA>,
-    caches: Pool<Vec<Cache>, MakeCaches>,
+    dfas: Vec<Automaton>,
+    caches: Pool<Vec<Option<Cache>>, MakeCaches>,
     look_matcher: LookMatcher,
     /// Capture slots (start, end) per group index; marker groups included.
     groups: usize,
@@ -49,6 +62,8 @@ pub struct Chain {
 
 enum Node {
     Literal(Box<[u8]>),
+    /// A capture-free piece that is one of the library's common fields.
+    Native(Native),
     /// A capture-free piece: its own leftmost-first end. With `ahead`, the DFA also consumed
     /// one character checking a folded look-ahead (`negated` for `(?!…)`), given back here.
     Leaf {
@@ -91,7 +106,7 @@ struct Ahead {
 }
 
 struct Builder<'a> {
-    dfas: Vec<DFA>,
+    dfas: Vec<Automaton>,
     translated: &'a Translated,
 }
 
@@ -118,7 +133,13 @@ impl Chain {
             root,
             dfas,
             caches: Pool::new(Box::new(move || {
-                for_caches.iter().map(DFA::create_cache).collect()
+                for_caches
+                    .iter()
+                    .map(|a| match a {
+                        Automaton::Dense(_) => None,
+                        Automaton::Lazy(dfa) => Some(dfa.create_cache()),
+                    })
+                    .collect()
             })),
             look_matcher: LookMatcher::new(),
             groups,
@@ -155,28 +176,76 @@ struct Run<'a, 'c> {
     chain: &'a Chain,
     haystack: &'a str,
     looks: &'a [Assertion],
-    caches: &'c mut Vec<Cache>,
+    caches: &'c mut Vec<Option<Cache>>,
     slots: &'c mut [Option<(usize, usize)>],
 }
 
 impl Run<'_, '_> {
-    /// The end of the DFA's leftmost-first match anchored at `at`.
+    /// The end of the DFA's leftmost-first match anchored at `at` (with `earliest`, the end
+    /// of the first match seen). The scan is written out rather than calling
+    /// `try_search_fwd`, whose set-up per call costs more than the short fields it reads.
     fn search(&mut self, dfa: usize, at: usize, earliest: bool) -> Option<usize> {
-        let input = Input::new(self.haystack)
-            .range(at..)
-            .anchored(Anchored::Yes)
-            .earliest(earliest);
-        self.chain.dfas[dfa]
-            .try_search_fwd(&mut self.caches[dfa], &input)
-            .ok()
-            .flatten()
-            .map(|m| m.offset())
+        let bytes = self.haystack.as_bytes();
+        let input = Input::new(bytes).range(at..).anchored(Anchored::Yes);
+        let mut last = None;
+        let automaton = match &self.chain.dfas[dfa] {
+            Automaton::Dense(automaton) => automaton,
+            Automaton::Lazy(automaton) => {
+                let cache = self.caches[dfa].as_mut()?;
+                let mut sid = automaton.start_state_forward(cache, &input).ok()?;
+                for (pos, &b) in bytes.iter().enumerate().skip(at) {
+                    sid = automaton.next_state(cache, sid, b).ok()?;
+                    if sid.is_tagged() {
+                        if sid.is_match() {
+                            // Matches are reported one byte late: this one ended at `pos`.
+                            last = Some(pos);
+                            if earliest {
+                                return last;
+                            }
+                        } else if sid.is_dead() {
+                            return last;
+                        } else if sid.is_quit() {
+                            return None;
+                        }
+                    }
+                }
+                sid = automaton.next_eoi_state(cache, sid).ok()?;
+                return if sid.is_match() {
+                    Some(bytes.len())
+                } else {
+                    last
+                };
+            }
+        };
+        let mut sid = automaton.start_state_forward(&input).ok()?;
+        for (pos, &b) in bytes.iter().enumerate().skip(at) {
+            sid = automaton.next_state(sid, b);
+            if automaton.is_special_state(sid) {
+                if automaton.is_match_state(sid) {
+                    last = Some(pos);
+                    if earliest {
+                        return last;
+                    }
+                } else if automaton.is_dead_state(sid) {
+                    return last;
+                } else if automaton.is_quit_state(sid) {
+                    return None;
+                }
+            }
+        }
+        sid = automaton.next_eoi_state(sid);
+        if automaton.is_match_state(sid) {
+            Some(bytes.len())
+        } else {
+            last
+        }
     }
 
     fn node(&mut self, node: &Node, at: usize) -> Option<usize> {
         let bytes = self.haystack.as_bytes();
         match node {
             Node::Literal(lit) => bytes[at..].starts_with(lit).then_some(at + lit.len()),
+            Node::Native(native) => native.end(self.haystack, at, &self.chain.look_matcher),
             Node::Leaf { dfa, ahead } => {
                 let end = self.search(*dfa, at, false)?;
                 match ahead {
@@ -224,13 +293,15 @@ impl Run<'_, '_> {
             }
             Node::Concat(items) => items.iter().try_fold(at, |at, item| self.node(item, at)),
             Node::Alternation(alternatives) => {
-                for (dfa, alternative) in alternatives {
+                let (last, earlier) = alternatives.split_last()?;
+                for (dfa, alternative) in earlier {
                     if self.search(*dfa, at, true).is_some() {
                         // The best match lies in the first alternative that matches at all.
                         return self.node(alternative, at);
                     }
                 }
-                None
+                // Only the last is left: no need to ask first.
+                self.node(&last.1, at)
             }
             Node::Optional { greedy, dfa, node } => {
                 if *greedy && self.search(*dfa, at, true).is_some() {
@@ -311,16 +382,31 @@ impl Builder<'_> {
             .configure(thompson::Config::new().which_captures(WhichCaptures::None))
             .build_from_hir(hir)
             .ok()?;
-        let dfa = DFA::builder()
+        let dense = dense::Builder::new()
             .configure(
-                DFA::config()
+                dense::Config::new()
                     .match_kind(MatchKind::LeftmostFirst)
+                    .start_kind(StartKind::Anchored)
                     .unicode_word_boundary(true)
-                    .cache_capacity(1 << 20),
+                    .determinize_size_limit(Some(DENSE_LIMIT))
+                    .dfa_size_limit(Some(DENSE_LIMIT)),
             )
-            .build_from_nfa(nfa)
-            .ok()?;
-        self.dfas.push(dfa);
+            .build_from_nfa(&nfa);
+        let automaton = match dense {
+            Ok(dense) => Automaton::Dense(dense),
+            Err(_) => Automaton::Lazy(
+                DFA::builder()
+                    .configure(
+                        DFA::config()
+                            .match_kind(MatchKind::LeftmostFirst)
+                            .unicode_word_boundary(true)
+                            .cache_capacity(1 << 20),
+                    )
+                    .build_from_nfa(nfa)
+                    .ok()?,
+            ),
+        };
+        self.dfas.push(automaton);
         Some(self.dfas.len() - 1)
     }
 
@@ -334,6 +420,7 @@ impl Builder<'_> {
                 HirKind::Literal(lit) => Some(Node::Literal(lit.0.clone())),
                 HirKind::Look(look) => Some(Node::Look(look_of(*look))),
                 HirKind::Empty => Some(Node::Concat(Vec::new())),
+                _ if native::recognise(hir).is_some() => native::recognise(hir).map(Node::Native),
                 _ => Some(Node::Leaf {
                     dfa: self.dfa(hir)?,
                     ahead: None,

@@ -64,9 +64,38 @@ pub struct Assertion {
     body: Regex,
     /// A look-behind's body has one length in bytes, so it is tried at `at - len`.
     behind_len: usize,
-    /// When the body is one character class (every look-around in the library but two),
-    /// the assertion tests one neighbouring character without running an automaton.
-    one_char: Option<CharSet>,
+    /// When the body is a fixed sequence of characters or classes (every look-around in the
+    /// library but MONGO_QUERY's), the assertion compares neighbouring characters without
+    /// running an automaton.
+    chars: Option<Vec<CharSet>>,
+}
+
+/// The body as a sequence of one-character sets, when it is one: a class, a literal, or a
+/// concatenation of those.
+fn char_sequence(hir: &regex_syntax::hir::Hir) -> Option<Vec<CharSet>> {
+    use regex_syntax::hir::{Class, ClassUnicode, ClassUnicodeRange, HirKind};
+    match hir.kind() {
+        HirKind::Class(class) => Some(vec![CharSet::new(class.clone())]),
+        HirKind::Literal(literal) => Some(
+            std::str::from_utf8(&literal.0)
+                .ok()?
+                .chars()
+                .map(|c| {
+                    CharSet::new(Class::Unicode(ClassUnicode::new([ClassUnicodeRange::new(
+                        c, c,
+                    )])))
+                })
+                .collect(),
+        ),
+        HirKind::Concat(items) => {
+            let mut sets = Vec::new();
+            for item in items {
+                sets.extend(char_sequence(item)?);
+            }
+            Some(sets)
+        }
+        _ => None,
+    }
 }
 
 /// A character class with a table for ASCII, the common case.
@@ -99,11 +128,8 @@ impl Assertion {
             .build(&look.body)
             .map_err(|e| e.to_string())?;
         let hir = regex_syntax::parse(&look.body).map_err(|e| e.to_string())?;
-        let one_char = match hir.kind() {
-            regex_syntax::hir::HirKind::Class(class) => Some(CharSet::new(class.clone())),
-            _ => None,
-        };
-        let behind_len = if look.ahead || one_char.is_some() {
+        let chars = char_sequence(&hir);
+        let behind_len = if look.ahead || chars.is_some() {
             0
         } else {
             let props = hir.properties();
@@ -124,19 +150,24 @@ impl Assertion {
             repeated: look.repeated,
             body,
             behind_len,
-            one_char,
+            chars,
         })
     }
 
     /// Whether the assertion holds at byte offset `at` of `haystack`.
     pub fn holds(&self, haystack: &str, at: usize) -> bool {
-        if let Some(set) = &self.one_char {
-            let neighbour = if self.ahead {
-                haystack[at..].chars().next()
+        if let Some(sets) = &self.chars {
+            let found = if self.ahead {
+                let mut chars = haystack[at..].chars();
+                sets.iter()
+                    .all(|set| chars.next().is_some_and(|c| set.contains(c)))
             } else {
-                haystack[..at].chars().next_back()
+                let mut chars = haystack[..at].chars().rev();
+                sets.iter()
+                    .rev()
+                    .all(|set| chars.next().is_some_and(|c| set.contains(c)))
             };
-            return neighbour.is_some_and(|c| set.contains(c)) != self.negated;
+            return found != self.negated;
         }
         let found = if self.ahead {
             let input = Input::new(haystack)

@@ -15,6 +15,7 @@ mod exact;
 pub mod expand;
 pub mod library;
 pub mod matcher;
+mod native;
 
 use std::path::PathBuf;
 
