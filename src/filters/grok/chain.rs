@@ -118,6 +118,7 @@ impl Chain {
             dfas: Vec::new(),
             translated,
         };
+        let hir = builder.simplify(&hir, Before::Start, Some(&[]));
         let root = builder.node(&hir, &[])?;
         let dfas = builder.dfas;
         let for_caches = dfas.clone();
@@ -376,7 +377,133 @@ fn has_capture(hir: &Hir) -> bool {
     hir.properties().explicit_captures_len() > 0
 }
 
+/// What precedes a piece, for deciding look-behinds statically.
+#[derive(Clone, Copy)]
+enum Before {
+    /// The start of the line: the chain always starts there.
+    Start,
+    Char(char),
+    Unknown,
+}
+
 impl Builder<'_> {
+    /// Removes the look-around markers that hold wherever they can be reached, judged from the
+    /// literal character before them or the characters the rest of the pattern can start
+    /// with: `IPV4` after a space, `TIME` before a space, NUMBER after `HTTP/`. What remains
+    /// has fewer pieces, and often none with markers, so whole fields become single automata.
+    /// `after` is `None` when unknown (inside repetitions).
+    fn simplify(&self, hir: &Hir, before: Before, after: Option<&[&Hir]>) -> Hir {
+        match hir.kind() {
+            HirKind::Concat(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    let before = match i.checked_sub(1).map(|p| items[p].kind()) {
+                        None => before,
+                        Some(HirKind::Literal(lit)) => std::str::from_utf8(&lit.0)
+                            .ok()
+                            .and_then(|s| s.chars().next_back())
+                            .map_or(Before::Unknown, Before::Char),
+                        Some(_) => Before::Unknown,
+                    };
+                    let rest: Option<Vec<&Hir>> = after
+                        .map(|after| items[i + 1..].iter().chain(after.iter().copied()).collect());
+                    out.push(self.simplify(item, before, rest.as_deref()));
+                }
+                Hir::concat(out)
+            }
+            HirKind::Capture(cap) => {
+                let index = cap.index as usize;
+                match self.translated.looks.iter().find(|l| l.index == index) {
+                    Some(look) if self.always_holds(look, before, after) => Hir::empty(),
+                    Some(_) => hir.clone(),
+                    None => Hir::capture(regex_syntax::hir::Capture {
+                        index: cap.index,
+                        name: cap.name.clone(),
+                        sub: Box::new(self.simplify(&cap.sub, before, after)),
+                    }),
+                }
+            }
+            HirKind::Alternation(alternatives) => Hir::alternation(
+                alternatives
+                    .iter()
+                    .map(|a| self.simplify(a, before, after))
+                    .collect(),
+            ),
+            HirKind::Repetition(rep) => Hir::repetition(regex_syntax::hir::Repetition {
+                sub: Box::new(self.simplify(&rep.sub, Before::Unknown, None)),
+                ..rep.clone()
+            }),
+            _ => hir.clone(),
+        }
+    }
+
+    fn always_holds(
+        &self,
+        look: &super::dialect::LookAround,
+        before: Before,
+        after: Option<&[&Hir]>,
+    ) -> bool {
+        let Ok(body) = regex_syntax::parse(&look.body) else {
+            return false;
+        };
+        let first = match body.kind() {
+            HirKind::Class(class) => class.clone(),
+            HirKind::Concat(items) => match items.first().map(Hir::kind) {
+                Some(HirKind::Class(class)) if look.ahead => class.clone(),
+                Some(HirKind::Literal(lit)) if look.ahead => {
+                    let Some(c) = std::str::from_utf8(&lit.0)
+                        .ok()
+                        .and_then(|s| s.chars().next())
+                    else {
+                        return false;
+                    };
+                    Class::Unicode(regex_syntax::hir::ClassUnicode::new([
+                        regex_syntax::hir::ClassUnicodeRange::new(c, c),
+                    ]))
+                }
+                _ => return false,
+            },
+            HirKind::Literal(lit) if look.ahead => {
+                let Some(c) = std::str::from_utf8(&lit.0)
+                    .ok()
+                    .and_then(|s| s.chars().next())
+                else {
+                    return false;
+                };
+                Class::Unicode(regex_syntax::hir::ClassUnicode::new([
+                    regex_syntax::hir::ClassUnicodeRange::new(c, c),
+                ]))
+            }
+            _ => return false,
+        };
+        // Only `(?!…)`/`(?<!…)` are decided: they hold when no neighbour can start the body.
+        if !look.negated {
+            return false;
+        }
+        if !look.ahead {
+            let single = matches!(body.kind(), HirKind::Class(_));
+            return single
+                && match before {
+                    Before::Start => true,
+                    Before::Char(c) => !class_contains(&first, c),
+                    Before::Unknown => false,
+                };
+        }
+        let Some(after) = after else {
+            return false;
+        };
+        let rest = Hir::concat(after.iter().map(|h| (*h).clone()).collect());
+        let prefixes = regex_syntax::hir::literal::Extractor::new().extract(&rest);
+        let Some(literals) = prefixes.literals() else {
+            return false;
+        };
+        literals.iter().all(|l| {
+            l.as_bytes()
+                .first()
+                .is_some_and(|&b| b.is_ascii() && !class_contains(&first, b as char))
+        })
+    }
+
     fn dfa(&mut self, hir: &Hir) -> Option<usize> {
         let nfa = thompson::Compiler::new()
             .configure(thompson::Config::new().which_captures(WhichCaptures::None))
@@ -387,6 +514,7 @@ impl Builder<'_> {
                 dense::Config::new()
                     .match_kind(MatchKind::LeftmostFirst)
                     .start_kind(StartKind::Anchored)
+                    .minimize(true)
                     .unicode_word_boundary(true)
                     .determinize_size_limit(Some(DENSE_LIMIT))
                     .dfa_size_limit(Some(DENSE_LIMIT)),
