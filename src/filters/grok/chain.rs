@@ -387,11 +387,12 @@ enum Before {
 }
 
 impl Builder<'_> {
-    /// Removes the look-around markers that hold wherever they can be reached, judged from the
-    /// literal character before them or the characters the rest of the pattern can start
-    /// with: `IPV4` after a space, `TIME` before a space, NUMBER after `HTTP/`. What remains
-    /// has fewer pieces, and often none with markers, so whole fields become single automata.
-    /// `after` is `None` when unknown (inside repetitions).
+    /// Removes the look-around markers that hold wherever they can be reached: a `(?<!…)`
+    /// after a literal character outside its class (IPV4 after a space, NUMBER after
+    /// `HTTP/`), a `(?!…)` right after a literal that nothing following can start (TIME's
+    /// `(?!<[0-9])` before HOUR). What remains has fewer pieces, and often none with markers,
+    /// so fields become single automata or native matchers. `after` is `None` when unknown
+    /// (inside repetitions).
     fn simplify(&self, hir: &Hir, before: Before, after: Option<&[&Hir]>) -> Hir {
         match hir.kind() {
             HirKind::Concat(items) => {
@@ -489,7 +490,9 @@ impl Builder<'_> {
                     Before::Unknown => false,
                 };
         }
-        let Some(after) = after else {
+        // A look-ahead right after a field of varying length decides where that field ends
+        // (IPV4's last octet), so it stays for `fold_ahead`; only one at a fixed place goes.
+        let (Some(after), Before::Start | Before::Char(_)) = (after, before) else {
             return false;
         };
         let rest = Hir::concat(after.iter().map(|h| (*h).clone()).collect());
