@@ -213,6 +213,10 @@ impl Tally {
         }
         if ours.matcher.fast_path_decides(line) {
             self.fast += 1;
+            assert!(
+                ours.matcher.fast_path_agrees(line),
+                "{pattern} on {line:?}: the fast path and the general engine differ"
+            );
         }
         if a == b {
             return;

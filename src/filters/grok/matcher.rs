@@ -245,6 +245,11 @@ impl Matcher {
                 return true;
             }
         }
+        self.general(haystack, each)
+    }
+
+    /// The general engine alone: the meta regex, then `exact.rs` if an assertion failed.
+    fn general(&self, haystack: &str, mut each: impl FnMut(usize, Option<Range<usize>>)) -> bool {
         let mut slots = self.slots.get();
         self.regex.captures(haystack, &mut slots);
         let Some(found) = slots.get_match() else {
@@ -272,6 +277,25 @@ impl Matcher {
             let mut spans = vec![None; chain.slot_count()];
             chain.run(haystack, &self.looks, &mut spans)
         })
+    }
+
+    /// Whether the fast path, when it decides `haystack`, finds the spans the general engine
+    /// finds. For the fuzz target and the differential tests.
+    pub fn fast_path_agrees(&self, haystack: &str) -> bool {
+        let Some(chain) = &self.chain else {
+            return true;
+        };
+        let mut spans = vec![None; chain.slot_count()];
+        if !chain.run(haystack, &self.looks, &mut spans) {
+            return true;
+        }
+        let fast: Vec<_> = self
+            .groups
+            .iter()
+            .map(|g| self.widen(haystack, g, spans[g.index].map(|(s, e)| s..e)))
+            .collect();
+        let mut general = Vec::new();
+        self.general(haystack, |_, span| general.push(span)) && fast == general
     }
 
     /// Maps an exact-engine capture (by group index) to `each`'s numbering.

@@ -9,6 +9,7 @@
 //! `docs/GROK.md` for the design and every deliberate difference from Logstash.
 
 mod chain;
+pub mod cli;
 pub mod convert;
 pub mod dialect;
 mod exact;
