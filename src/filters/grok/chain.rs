@@ -373,6 +373,13 @@ pub(super) fn class_contains(class: &Class, c: char) -> bool {
     }
 }
 
+/// `X*?`/`X+?` over a class, which [`Builder::lazy`] handles with the rest of the pattern.
+fn is_lazy(hir: &Hir) -> bool {
+    matches!(hir.kind(), HirKind::Repetition(rep)
+        if !rep.greedy && rep.max.is_none() && rep.min <= 1
+            && matches!(rep.sub.kind(), HirKind::Class(_)))
+}
+
 fn has_capture(hir: &Hir) -> bool {
     hir.properties().explicit_captures_len() > 0
 }
@@ -570,14 +577,24 @@ impl Builder<'_> {
                 let mut nodes = Vec::with_capacity(items.len());
                 let mut i = 0;
                 while i < items.len() {
-                    let mut rest: Vec<&Hir> = items[i + 1..].iter().collect();
-                    rest.extend_from_slice(after);
-                    if let Some(folded) = self.fold_ahead(&items[i], items.get(i + 1)) {
-                        nodes.push(folded);
-                    } else {
-                        nodes.push(self.node(&items[i], &rest)?);
+                    // A run of capture-free items is one piece: one automaton instead of one
+                    // per item, and its own best match already accounts for all of them.
+                    let start = i;
+                    while i < items.len() && !has_capture(&items[i]) && !is_lazy(&items[i]) {
+                        i += 1;
                     }
-                    i += 1;
+                    let (piece, next) = if i > start {
+                        (Hir::concat(items[start..i].to_vec()), i)
+                    } else {
+                        (items[i].clone(), i + 1)
+                    };
+                    let mut rest: Vec<&Hir> = items[next..].iter().collect();
+                    rest.extend_from_slice(after);
+                    match self.fold_ahead(&piece, items.get(next)) {
+                        Some(folded) => nodes.push(folded),
+                        None => nodes.push(self.node(&piece, &rest)?),
+                    }
+                    i = next;
                 }
                 Some(Node::Concat(nodes))
             }
