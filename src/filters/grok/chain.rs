@@ -218,7 +218,11 @@ impl Run<'_, '_> {
                 };
             }
         };
-        let mut sid = automaton.start_state_forward(&input).ok()?;
+        // Most pieces start the same whatever precedes them; skip working out the context.
+        let mut sid = match automaton.universal_start_state(Anchored::Yes) {
+            Some(sid) => sid,
+            None => automaton.start_state_forward(&input).ok()?,
+        };
         for (pos, &b) in bytes.iter().enumerate().skip(at) {
             sid = automaton.next_state(sid, b);
             if automaton.is_special_state(sid) {
