@@ -77,6 +77,9 @@ enum Node {
         rest: usize,
         /// Bytes the remainder can start with (all true when unknown).
         first: Box<[bool; 256]>,
+        /// When the class is every character (DATA's `.*?`) and the remainder can start with
+        /// at most three bytes, those bytes: candidates are then found with `memchr`.
+        needles: Option<Box<[u8]>>,
     },
     Look(Look),
     Marker(usize),
@@ -259,10 +262,45 @@ impl Run<'_, '_> {
                 }
             }
             Node::Lazy {
+                min,
+                rest,
+                needles: Some(needles),
+                ..
+            } => {
+                let mut from = at;
+                if *min == 1 {
+                    from += self.haystack[at..].chars().next()?.len_utf8();
+                }
+                let find = |from: usize| {
+                    let hay = &bytes[from..];
+                    let found = match **needles {
+                        [a] => memchr::memchr(a, hay),
+                        [a, b] => memchr::memchr2(a, b, hay),
+                        [a, b, c] => memchr::memchr3(a, b, c, hay),
+                        _ => None,
+                    };
+                    found.map(|i| from + i)
+                };
+                let mut checks = 0;
+                while let Some(candidate) = find(from) {
+                    checks += 1;
+                    if checks > LAZY_CHECKS {
+                        return None;
+                    }
+                    if self.search(*rest, candidate, true).is_some() {
+                        return Some(candidate);
+                    }
+                    from = candidate + 1;
+                }
+                // The remainder cannot match the empty string (its literals are not empty).
+                None
+            }
+            Node::Lazy {
                 class,
                 min,
                 rest,
                 first,
+                needles: None,
             } => {
                 let mut end = at;
                 let mut taken = 0u32;
@@ -660,11 +698,26 @@ impl Builder<'_> {
                 }
             }
         }
+        let any = match class {
+            Class::Unicode(u) => {
+                let covered: u32 = u
+                    .ranges()
+                    .iter()
+                    .map(|r| r.end() as u32 - r.start() as u32 + 1)
+                    .sum();
+                // Every scalar value; surrogates are not characters.
+                covered >= 0x11_0000 - 0x800
+            }
+            Class::Bytes(_) => false,
+        };
+        let needles: Vec<u8> = (0..=255u8).filter(|&b| first[b as usize]).collect();
+        let needles = (any && (1..=3).contains(&needles.len())).then(|| needles.into_boxed_slice());
         Some(Node::Lazy {
             class: class.clone(),
             min: rep.min,
             rest: self.dfa(&rest)?,
             first,
+            needles,
         })
     }
 
