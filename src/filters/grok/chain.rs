@@ -687,7 +687,28 @@ impl Builder<'_> {
         if rep.greedy || rep.max.is_some() || rep.min > 1 {
             return None;
         }
-        let rest = Hir::concat(after.iter().map(|h| (*h).clone()).collect());
+        // The shortest end from which the whole remainder matches is also the shortest from
+        // which its leading capture-free run matches, provided the chain then completes
+        // (otherwise it gives up). Checking only the run is much cheaper: usually it is a
+        // literal such as `] ` or a space.
+        let mut run = Vec::new();
+        'outer: for h in after {
+            let items: Vec<&Hir> = match h.kind() {
+                HirKind::Concat(items) => items.iter().collect(),
+                _ => vec![*h],
+            };
+            for item in items {
+                if has_capture(item) || is_lazy(item) {
+                    break 'outer;
+                }
+                run.push(item.clone());
+            }
+        }
+        let rest = if run.is_empty() {
+            Hir::concat(after.iter().map(|h| (*h).clone()).collect())
+        } else {
+            Hir::concat(run)
+        };
         let mut first = Box::new([true; 256]);
         let prefixes = regex_syntax::hir::literal::Extractor::new().extract(&rest);
         if let Some(literals) = prefixes.literals() {
