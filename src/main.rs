@@ -25,8 +25,27 @@ enum Command {
     Run(RunArgs),
     /// Parse and compile a configuration, print its plan and warnings; exit 1 on errors.
     Check(ConfigArgs),
+    /// Match lines from standard input with grok patterns; one JSON object per line out
+    /// (the captures, or the failure tag). A grok debugger.
+    Grok(GrokArgs),
     /// Print the version.
     Version,
+}
+
+#[derive(Args)]
+struct GrokArgs {
+    /// The pattern, e.g. `%{COMBINEDAPACHELOG}`.
+    #[arg(long, conflicts_with = "match_file")]
+    pattern: Option<String>,
+    /// A file of patterns, one per line, tried in order.
+    #[arg(long = "match-file", value_name = "FILE")]
+    match_file: Option<PathBuf>,
+    /// The pattern set: `disabled` (legacy names), `v1` or `v8` (ECS names; the default).
+    #[arg(long = "ecs", value_name = "MODE")]
+    ecs: Option<String>,
+    /// Directories of extra pattern files.
+    #[arg(long = "patterns-dir", value_name = "DIR")]
+    patterns_dir: Vec<PathBuf>,
 }
 
 #[derive(Args, Default)]
@@ -138,6 +157,25 @@ fn main() -> ExitCode {
             }
         },
         Command::Run(args) => run(args),
+        Command::Grok(args) => grok(args),
+    }
+}
+
+fn grok(args: GrokArgs) -> ExitCode {
+    use sluice::filters::grok::cli;
+    let result = cli::CliOptions::from_args(
+        args.pattern,
+        args.match_file.as_deref(),
+        args.ecs.as_deref(),
+        args.patterns_dir,
+    )
+    .and_then(|options| cli::run_cli(&options, std::io::stdin().lock(), std::io::stdout().lock()));
+    match result {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

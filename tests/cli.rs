@@ -44,8 +44,6 @@ fn check_names_exactly_the_plugins_still_missing_in_the_seed_config() {
         missing,
         [
             "filter plugin `date` is not available in Sluice yet",
-            "filter plugin `grok` is not available in Sluice yet",
-            "filter plugin `grok` is not available in Sluice yet",
             "output plugin `elasticsearch` is not available in Sluice yet",
             "output plugin `email` is not available in Sluice yet",
         ],
@@ -60,6 +58,37 @@ fn check_names_exactly_the_plugins_still_missing_in_the_seed_config() {
         stderr.contains("grok captures into `message`, the field it matches, without `overwrite`"),
         "{stderr}"
     );
+}
+
+#[test]
+fn grok_debugger_prints_captures_or_the_failure_tag() {
+    let mut child = sluice()
+        .args([
+            "grok",
+            "--pattern",
+            "%{TIMESTAMP_ISO8601:timestamp} %{LOGLEVEL:level} %{GREEDYDATA:message}",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"2026-11-24 16:17:54,123 ERROR boom\nnot a log line\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].contains(r#""timestamp":"2026-11-24 16:17:54,123""#),
+        "{text}"
+    );
+    assert!(lines[0].contains(r#""level":"ERROR""#), "{text}");
+    assert!(lines[1].contains("_grokparsefailure"), "{text}");
 }
 
 #[test]

@@ -7,6 +7,7 @@
 
 mod common;
 mod drop;
+pub mod grok;
 mod mutate;
 
 pub use common::CommonOptions;
@@ -33,7 +34,11 @@ pub trait Filter: Send + Sync {
 type Build = fn(&Settings) -> Result<Box<dyn Filter>, ConfigError>;
 
 /// Every filter Sluice has, by its Logstash name.
-pub const PLUGINS: &[(&str, Build)] = &[("drop", drop::build), ("mutate", mutate::build)];
+pub const PLUGINS: &[(&str, Build)] = &[
+    ("drop", drop::build),
+    ("grok", grok::plugin::build),
+    ("mutate", mutate::build),
+];
 
 /// Logstash filters Sluice does not provide yet; named as such rather than as typos.
 pub const NOT_YET: &[&str] = &[
@@ -47,7 +52,6 @@ pub const NOT_YET: &[&str] = &[
     "elapsed",
     "fingerprint",
     "geoip",
-    "grok",
     "json",
     "kv",
     "multiline",

@@ -1,0 +1,807 @@
+//! The fast path: a pattern compiled into a chain of small anchored automata, one per field,
+//! evaluated left to right at the start of the line without a capture engine.
+//!
+//! A grok pattern is mostly a concatenation of fields and literals. Leftmost-first semantics
+//! picks, at every choice point, the highest-priority option that still lets the rest of the
+//! pattern match. The chain takes for each piece its *own* highest-priority match (the end an
+//! anchored leftmost-first DFA of the piece alone reports, or the first alternative that
+//! matches on its own) and moves on; if the rest then matches, that option is the one a
+//! backtracker would have kept, because every higher-priority option was ruled out by the
+//! piece alone. If the rest fails, the chain gives up and the caller falls back to the general
+//! engine, so results are always those of the general engine. Lazy fields (`DATA`) are the
+//! exception that needs the rest of the pattern: they take the shortest end from which an
+//! automaton of the whole remainder matches, tried only where the remainder can begin.
+//!
+//! Look-arounds appear as marker groups and are checked where they stand; a one-character
+//! look-ahead right after a field is folded into that field's automaton (`X(?:[^0-9]|\z)`),
+//! so IPV4's and TIME's `(?![0-9])` pick the right end without backtracking.
+//!
+//! Cost: one short DFA scan per field plus a few lookups, no capture engine and no
+//! allocation; a line the chain cannot decide costs the chain's partial work on top of the
+//! general engine. Lazy repetitions around captures are not chained.
+
+use std::panic::{RefUnwindSafe, UnwindSafe};
+
+use regex_automata::dfa::{dense, Automaton as _, StartKind};
+use regex_automata::hybrid::dfa::{Cache, DFA};
+use regex_automata::nfa::thompson::{self, WhichCaptures};
+use regex_automata::util::look::{Look, LookMatcher};
+use regex_automata::util::pool::Pool;
+use regex_automata::{Anchored, Input, MatchKind};
+use regex_syntax::hir::{Class, Hir, HirKind};
+
+use super::dialect::Translated;
+use super::matcher::Assertion;
+use super::native::{self, Native};
+
+type MakeCaches = Box<dyn Fn() -> Vec<Option<Cache>> + Send + Sync + UnwindSafe + RefUnwindSafe>;
+
+/// The largest dense DFA built for one piece; bigger pieces use a lazy DFA.
+const DENSE_LIMIT: usize = 256 << 10;
+
+/// A piece's automaton: fully built when small (a table lookup per byte, no cache), lazily
+/// built otherwise.
+#[derive(Clone)]
+enum Automaton {
+    Dense(dense::DFA<Vec<u32>>),
+    Lazy(DFA),
+}
+
+/// The most continuation checks one lazy field may make per line before the chain gives up
+/// (keeping the chain linear; the general engine then decides).
+const LAZY_CHECKS: usize = 64;
+
+pub struct Chain {
+    root: Node,
+    dfas: Vec<Automaton>,
+    caches: Pool<Vec<Option<Cache>>, MakeCaches>,
+    look_matcher: LookMatcher,
+    /// Capture slots (start, end) per group index; marker groups included.
+    groups: usize,
+}
+
+enum Node {
+    Literal(Box<[u8]>),
+    /// A capture-free piece that is one of the library's common fields.
+    Native(Native),
+    /// A capture-free piece: its own leftmost-first end. With `ahead`, the DFA also consumed
+    /// one character checking a folded look-ahead (`negated` for `(?!…)`), given back here.
+    Leaf {
+        dfa: usize,
+        ahead: Option<Ahead>,
+    },
+    /// `X*?`/`X+?` over one character class: the shortest end from which `rest` matches.
+    Lazy {
+        class: Class,
+        min: u32,
+        rest: usize,
+        /// Bytes the remainder can start with (all true when unknown).
+        first: Box<[bool; 256]>,
+        /// When the class is every character (DATA's `.*?`) and the remainder can start with
+        /// at most three bytes, those bytes: candidates are then found with `memchr`.
+        needles: Option<Box<[u8]>>,
+    },
+    Look(Look),
+    Marker(usize),
+    Capture(usize, Box<Node>),
+    Concat(Vec<Node>),
+    /// Alternatives with an automaton each telling whether it matches on its own.
+    Alternation(Vec<(usize, Node)>),
+    Optional {
+        greedy: bool,
+        dfa: usize,
+        node: Box<Node>,
+    },
+    /// A greedy repetition around captures (`%{SYSLOGHOST:logsource}+`): another iteration
+    /// whenever one matches on its own, the captures keeping the last iteration's spans.
+    Repeat {
+        min: u32,
+        max: Option<u32>,
+        dfa: usize,
+        node: Box<Node>,
+    },
+}
+
+struct Ahead {
+    /// The character class the look-ahead tests.
+    class: Class,
+    negated: bool,
+}
+
+struct Builder<'a> {
+    dfas: Vec<Automaton>,
+    translated: &'a Translated,
+}
+
+impl Chain {
+    /// Compiles the chain for `translated`, or `None` when its shape is not supported.
+    pub fn new(translated: &Translated) -> Option<Chain> {
+        let hir = regex_syntax::parse(&translated.regex).ok()?;
+        let mut builder = Builder {
+            dfas: Vec::new(),
+            translated,
+        };
+        let hir = builder.simplify(&hir, Before::Start, Some(&[]));
+        let root = builder.node(&hir, &[])?;
+        let dfas = builder.dfas;
+        let for_caches = dfas.clone();
+        let groups = translated
+            .groups
+            .iter()
+            .map(|g| g.index)
+            .chain(translated.looks.iter().map(|l| l.index))
+            .max()
+            .unwrap_or(0)
+            + 1;
+        Some(Chain {
+            root,
+            dfas,
+            caches: Pool::new(Box::new(move || {
+                for_caches
+                    .iter()
+                    .map(|a| match a {
+                        Automaton::Dense(_) => None,
+                        Automaton::Lazy(dfa) => Some(dfa.create_cache()),
+                    })
+                    .collect()
+            })),
+            look_matcher: LookMatcher::new(),
+            groups,
+        })
+    }
+
+    /// The number of slots `run` fills: one (start, end) pair per group index.
+    pub fn slot_count(&self) -> usize {
+        self.groups
+    }
+
+    /// Matches at the start of `haystack`. On success fills `slots` (by group index) and
+    /// returns true; false means "not decided here", never "no match".
+    pub fn run(
+        &self,
+        haystack: &str,
+        looks: &[Assertion],
+        slots: &mut [Option<(usize, usize)>],
+    ) -> bool {
+        slots.fill(None);
+        let mut caches = self.caches.get();
+        let mut run = Run {
+            chain: self,
+            haystack,
+            looks,
+            caches: &mut caches,
+            slots,
+        };
+        run.node(&self.root, 0).is_some()
+    }
+}
+
+struct Run<'a, 'c> {
+    chain: &'a Chain,
+    haystack: &'a str,
+    looks: &'a [Assertion],
+    caches: &'c mut Vec<Option<Cache>>,
+    slots: &'c mut [Option<(usize, usize)>],
+}
+
+impl Run<'_, '_> {
+    /// The end of the DFA's leftmost-first match anchored at `at` (with `earliest`, the end
+    /// of the first match seen). The scan is written out rather than calling
+    /// `try_search_fwd`, whose set-up per call costs more than the short fields it reads.
+    fn search(&mut self, dfa: usize, at: usize, earliest: bool) -> Option<usize> {
+        let bytes = self.haystack.as_bytes();
+        let input = Input::new(bytes).range(at..).anchored(Anchored::Yes);
+        let mut last = None;
+        let automaton = match &self.chain.dfas[dfa] {
+            Automaton::Dense(automaton) => automaton,
+            Automaton::Lazy(automaton) => {
+                let cache = self.caches[dfa].as_mut()?;
+                let mut sid = automaton.start_state_forward(cache, &input).ok()?;
+                for (pos, &b) in bytes.iter().enumerate().skip(at) {
+                    sid = automaton.next_state(cache, sid, b).ok()?;
+                    if sid.is_tagged() {
+                        if sid.is_match() {
+                            // Matches are reported one byte late: this one ended at `pos`.
+                            last = Some(pos);
+                            if earliest {
+                                return last;
+                            }
+                        } else if sid.is_dead() {
+                            return last;
+                        } else if sid.is_quit() {
+                            return None;
+                        }
+                    }
+                }
+                sid = automaton.next_eoi_state(cache, sid).ok()?;
+                return if sid.is_match() {
+                    Some(bytes.len())
+                } else {
+                    last
+                };
+            }
+        };
+        // Most pieces start the same whatever precedes them; skip working out the context.
+        let mut sid = match automaton.universal_start_state(Anchored::Yes) {
+            Some(sid) => sid,
+            None => automaton.start_state_forward(&input).ok()?,
+        };
+        for (pos, &b) in bytes.iter().enumerate().skip(at) {
+            sid = automaton.next_state(sid, b);
+            if automaton.is_special_state(sid) {
+                if automaton.is_match_state(sid) {
+                    last = Some(pos);
+                    if earliest {
+                        return last;
+                    }
+                } else if automaton.is_dead_state(sid) {
+                    return last;
+                } else if automaton.is_quit_state(sid) {
+                    return None;
+                }
+            }
+        }
+        sid = automaton.next_eoi_state(sid);
+        if automaton.is_match_state(sid) {
+            Some(bytes.len())
+        } else {
+            last
+        }
+    }
+
+    fn node(&mut self, node: &Node, at: usize) -> Option<usize> {
+        let bytes = self.haystack.as_bytes();
+        match node {
+            Node::Literal(lit) => bytes[at..].starts_with(lit).then_some(at + lit.len()),
+            Node::Native(native) => native.end(self.haystack, at, &self.chain.look_matcher),
+            Node::Leaf { dfa, ahead } => {
+                let end = self.search(*dfa, at, false)?;
+                match ahead {
+                    None => Some(end),
+                    Some(ahead) => self.give_back(ahead, at, end),
+                }
+            }
+            Node::Lazy {
+                min,
+                rest,
+                needles: Some(needles),
+                ..
+            } => {
+                let mut from = at;
+                if *min == 1 {
+                    from += self.haystack[at..].chars().next()?.len_utf8();
+                }
+                let find = |from: usize| {
+                    let hay = &bytes[from..];
+                    let found = match **needles {
+                        [a] => memchr::memchr(a, hay),
+                        [a, b] => memchr::memchr2(a, b, hay),
+                        [a, b, c] => memchr::memchr3(a, b, c, hay),
+                        _ => None,
+                    };
+                    found.map(|i| from + i)
+                };
+                let mut checks = 0;
+                while let Some(candidate) = find(from) {
+                    checks += 1;
+                    if checks > LAZY_CHECKS {
+                        return None;
+                    }
+                    if self.search(*rest, candidate, true).is_some() {
+                        return Some(candidate);
+                    }
+                    from = candidate + 1;
+                }
+                // The remainder cannot match the empty string (its literals are not empty).
+                None
+            }
+            Node::Lazy {
+                class,
+                min,
+                rest,
+                first,
+                needles: None,
+            } => {
+                let mut end = at;
+                let mut taken = 0u32;
+                let mut checks = 0;
+                loop {
+                    if taken >= *min && bytes.get(end).is_none_or(|&b| first[b as usize]) {
+                        checks += 1;
+                        if checks > LAZY_CHECKS {
+                            return None;
+                        }
+                        if self.search(*rest, end, true).is_some() {
+                            return Some(end);
+                        }
+                    }
+                    let c = self.haystack[end..].chars().next()?;
+                    if !class_contains(class, c) {
+                        return None;
+                    }
+                    end += c.len_utf8();
+                    taken = taken.saturating_add(1);
+                }
+            }
+            Node::Look(look) => self
+                .chain
+                .look_matcher
+                .matches(*look, bytes, at)
+                .then_some(at),
+            Node::Marker(look) => self.looks[*look].holds(self.haystack, at).then_some(at),
+            Node::Capture(group, sub) => {
+                let end = self.node(sub, at)?;
+                self.slots[*group] = Some((at, end));
+                Some(end)
+            }
+            Node::Concat(items) => items.iter().try_fold(at, |at, item| self.node(item, at)),
+            Node::Alternation(alternatives) => {
+                let (last, earlier) = alternatives.split_last()?;
+                for (dfa, alternative) in earlier {
+                    if self.search(*dfa, at, true).is_some() {
+                        // The best match lies in the first alternative that matches at all.
+                        return self.node(alternative, at);
+                    }
+                }
+                // Only the last is left: no need to ask first.
+                self.node(&last.1, at)
+            }
+            Node::Optional { greedy, dfa, node } => {
+                if *greedy && self.search(*dfa, at, true).is_some() {
+                    self.node(node, at)
+                } else {
+                    Some(at)
+                }
+            }
+            Node::Repeat {
+                min,
+                max,
+                dfa,
+                node,
+            } => {
+                let mut at = at;
+                let mut count = 0u32;
+                while max.is_none_or(|max| count < max) && self.search(*dfa, at, true).is_some() {
+                    let end = self.node(node, at)?;
+                    if end == at {
+                        // Empty iterations are where engines disagree; let the general one decide.
+                        return None;
+                    }
+                    at = end;
+                    count += 1;
+                }
+                (count >= *min).then_some(at)
+            }
+        }
+    }
+
+    /// A leaf with a folded one-character look-ahead reported `end` after the character it
+    /// tested (or at the end of input, where `(?!…)` also holds). Returns the leaf's own end,
+    /// or `None` when the two readings cannot be told apart.
+    fn give_back(&self, ahead: &Ahead, start: usize, end: usize) -> Option<usize> {
+        let last = self.haystack[start..end].chars().next_back();
+        let consumed = |c: char| class_contains(&ahead.class, c) != ahead.negated;
+        match last {
+            Some(c) if end < self.haystack.len() => consumed(c).then(|| end - c.len_utf8()),
+            // At the end of input only `(?!…)` can hold without consuming; if the last
+            // character could also have been the tested one, leave it to the general engine.
+            Some(c) if ahead.negated => (!consumed(c)).then_some(end),
+            Some(c) => consumed(c).then(|| end - c.len_utf8()),
+            None => ahead.negated.then_some(end),
+        }
+    }
+}
+
+pub(super) fn class_contains(class: &Class, c: char) -> bool {
+    match class {
+        Class::Unicode(u) => u
+            .ranges()
+            .binary_search_by(|r| {
+                if r.end() < c {
+                    std::cmp::Ordering::Less
+                } else if r.start() > c {
+                    std::cmp::Ordering::Greater
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            })
+            .is_ok(),
+        Class::Bytes(b) => {
+            c.is_ascii()
+                && b.ranges()
+                    .iter()
+                    .any(|r| (r.start()..=r.end()).contains(&(c as u8)))
+        }
+    }
+}
+
+/// `X*?`/`X+?` over a class, which [`Builder::lazy`] handles with the rest of the pattern.
+fn is_lazy(hir: &Hir) -> bool {
+    matches!(hir.kind(), HirKind::Repetition(rep)
+        if !rep.greedy && rep.max.is_none() && rep.min <= 1
+            && matches!(rep.sub.kind(), HirKind::Class(_)))
+}
+
+fn has_capture(hir: &Hir) -> bool {
+    hir.properties().explicit_captures_len() > 0
+}
+
+/// What precedes a piece, for deciding look-behinds statically.
+#[derive(Clone, Copy)]
+enum Before {
+    /// The start of the line: the chain always starts there.
+    Start,
+    Char(char),
+    Unknown,
+}
+
+impl Builder<'_> {
+    /// Removes the look-around markers that hold wherever they can be reached: a `(?<!…)`
+    /// after a literal character outside its class (IPV4 after a space, NUMBER after
+    /// `HTTP/`), a `(?!…)` right after a literal that nothing following can start (TIME's
+    /// `(?!<[0-9])` before HOUR). What remains has fewer pieces, and often none with markers,
+    /// so fields become single automata or native matchers. `after` is `None` when unknown
+    /// (inside repetitions).
+    fn simplify(&self, hir: &Hir, before: Before, after: Option<&[&Hir]>) -> Hir {
+        match hir.kind() {
+            HirKind::Concat(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    let before = match i.checked_sub(1).map(|p| items[p].kind()) {
+                        None => before,
+                        Some(HirKind::Literal(lit)) => std::str::from_utf8(&lit.0)
+                            .ok()
+                            .and_then(|s| s.chars().next_back())
+                            .map_or(Before::Unknown, Before::Char),
+                        Some(_) => Before::Unknown,
+                    };
+                    let rest: Option<Vec<&Hir>> = after
+                        .map(|after| items[i + 1..].iter().chain(after.iter().copied()).collect());
+                    out.push(self.simplify(item, before, rest.as_deref()));
+                }
+                Hir::concat(out)
+            }
+            HirKind::Capture(cap) => {
+                let index = cap.index as usize;
+                match self.translated.looks.iter().find(|l| l.index == index) {
+                    Some(look) if self.always_holds(look, before, after) => Hir::empty(),
+                    Some(_) => hir.clone(),
+                    None => Hir::capture(regex_syntax::hir::Capture {
+                        index: cap.index,
+                        name: cap.name.clone(),
+                        sub: Box::new(self.simplify(&cap.sub, before, after)),
+                    }),
+                }
+            }
+            HirKind::Alternation(alternatives) => Hir::alternation(
+                alternatives
+                    .iter()
+                    .map(|a| self.simplify(a, before, after))
+                    .collect(),
+            ),
+            HirKind::Repetition(rep) => Hir::repetition(regex_syntax::hir::Repetition {
+                sub: Box::new(self.simplify(&rep.sub, Before::Unknown, None)),
+                ..rep.clone()
+            }),
+            _ => hir.clone(),
+        }
+    }
+
+    fn always_holds(
+        &self,
+        look: &super::dialect::LookAround,
+        before: Before,
+        after: Option<&[&Hir]>,
+    ) -> bool {
+        let Ok(body) = regex_syntax::parse(&look.body) else {
+            return false;
+        };
+        let first = match body.kind() {
+            HirKind::Class(class) => class.clone(),
+            HirKind::Concat(items) => match items.first().map(Hir::kind) {
+                Some(HirKind::Class(class)) if look.ahead => class.clone(),
+                Some(HirKind::Literal(lit)) if look.ahead => {
+                    let Some(c) = std::str::from_utf8(&lit.0)
+                        .ok()
+                        .and_then(|s| s.chars().next())
+                    else {
+                        return false;
+                    };
+                    Class::Unicode(regex_syntax::hir::ClassUnicode::new([
+                        regex_syntax::hir::ClassUnicodeRange::new(c, c),
+                    ]))
+                }
+                _ => return false,
+            },
+            HirKind::Literal(lit) if look.ahead => {
+                let Some(c) = std::str::from_utf8(&lit.0)
+                    .ok()
+                    .and_then(|s| s.chars().next())
+                else {
+                    return false;
+                };
+                Class::Unicode(regex_syntax::hir::ClassUnicode::new([
+                    regex_syntax::hir::ClassUnicodeRange::new(c, c),
+                ]))
+            }
+            _ => return false,
+        };
+        // Only `(?!…)`/`(?<!…)` are decided: they hold when no neighbour can start the body.
+        if !look.negated {
+            return false;
+        }
+        if !look.ahead {
+            let single = matches!(body.kind(), HirKind::Class(_));
+            return single
+                && match before {
+                    Before::Start => true,
+                    Before::Char(c) => !class_contains(&first, c),
+                    Before::Unknown => false,
+                };
+        }
+        // A look-ahead right after a field of varying length decides where that field ends
+        // (IPV4's last octet), so it stays for `fold_ahead`; only one at a fixed place goes.
+        let (Some(after), Before::Start | Before::Char(_)) = (after, before) else {
+            return false;
+        };
+        let rest = Hir::concat(after.iter().map(|h| (*h).clone()).collect());
+        let prefixes = regex_syntax::hir::literal::Extractor::new().extract(&rest);
+        let Some(literals) = prefixes.literals() else {
+            return false;
+        };
+        literals.iter().all(|l| {
+            l.as_bytes()
+                .first()
+                .is_some_and(|&b| b.is_ascii() && !class_contains(&first, b as char))
+        })
+    }
+
+    fn dfa(&mut self, hir: &Hir) -> Option<usize> {
+        let nfa = thompson::Compiler::new()
+            .configure(thompson::Config::new().which_captures(WhichCaptures::None))
+            .build_from_hir(hir)
+            .ok()?;
+        let dense = dense::Builder::new()
+            .configure(
+                dense::Config::new()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .start_kind(StartKind::Anchored)
+                    .minimize(true)
+                    .unicode_word_boundary(true)
+                    .determinize_size_limit(Some(DENSE_LIMIT))
+                    .dfa_size_limit(Some(DENSE_LIMIT)),
+            )
+            .build_from_nfa(&nfa);
+        let automaton = match dense {
+            Ok(dense) => Automaton::Dense(dense),
+            Err(_) => Automaton::Lazy(
+                DFA::builder()
+                    .configure(
+                        DFA::config()
+                            .match_kind(MatchKind::LeftmostFirst)
+                            .unicode_word_boundary(true)
+                            .cache_capacity(1 << 20),
+                    )
+                    .build_from_nfa(nfa)
+                    .ok()?,
+            ),
+        };
+        self.dfas.push(automaton);
+        Some(self.dfas.len() - 1)
+    }
+
+    /// `after` is what follows `hir` in the whole pattern, outermost last.
+    fn node(&mut self, hir: &Hir, after: &[&Hir]) -> Option<Node> {
+        if let Some(lazy) = self.lazy(hir, after) {
+            return Some(lazy);
+        }
+        if !has_capture(hir) {
+            return match hir.kind() {
+                HirKind::Literal(lit) => Some(Node::Literal(lit.0.clone())),
+                HirKind::Look(look) => Some(Node::Look(look_of(*look))),
+                HirKind::Empty => Some(Node::Concat(Vec::new())),
+                _ if native::recognise(hir).is_some() => native::recognise(hir).map(Node::Native),
+                _ => Some(Node::Leaf {
+                    dfa: self.dfa(hir)?,
+                    ahead: None,
+                }),
+            };
+        }
+        match hir.kind() {
+            HirKind::Capture(cap) => {
+                let index = cap.index as usize;
+                if let Some(look) = self.translated.looks.iter().position(|l| l.index == index) {
+                    return Some(Node::Marker(look));
+                }
+                Some(Node::Capture(index, Box::new(self.node(&cap.sub, after)?)))
+            }
+            HirKind::Concat(items) => {
+                let mut nodes = Vec::with_capacity(items.len());
+                let mut i = 0;
+                while i < items.len() {
+                    // A run of capture-free items is one piece: one automaton instead of one
+                    // per item, and its own best match already accounts for all of them.
+                    let start = i;
+                    while i < items.len() && !has_capture(&items[i]) && !is_lazy(&items[i]) {
+                        i += 1;
+                    }
+                    let (piece, next) = if i > start {
+                        (Hir::concat(items[start..i].to_vec()), i)
+                    } else {
+                        (items[i].clone(), i + 1)
+                    };
+                    let mut rest: Vec<&Hir> = items[next..].iter().collect();
+                    rest.extend_from_slice(after);
+                    match self.fold_ahead(&piece, items.get(next)) {
+                        Some(folded) => nodes.push(folded),
+                        None => nodes.push(self.node(&piece, &rest)?),
+                    }
+                    i = next;
+                }
+                Some(Node::Concat(nodes))
+            }
+            HirKind::Alternation(alternatives) => {
+                let mut nodes = Vec::with_capacity(alternatives.len());
+                for alternative in alternatives {
+                    let dfa = self.dfa(alternative)?;
+                    nodes.push((dfa, self.node(alternative, after)?));
+                }
+                Some(Node::Alternation(nodes))
+            }
+            HirKind::Repetition(rep) if rep.min == 0 && rep.max == Some(1) => {
+                Some(Node::Optional {
+                    greedy: rep.greedy,
+                    dfa: self.dfa(&rep.sub)?,
+                    node: Box::new(self.node(&rep.sub, after)?),
+                })
+            }
+            HirKind::Repetition(rep) if rep.greedy => {
+                // What follows an iteration is another iteration or the rest.
+                let repeated = Hir::repetition(regex_syntax::hir::Repetition {
+                    min: 0,
+                    max: rep.max.map(|m| m.saturating_sub(1)),
+                    greedy: true,
+                    sub: rep.sub.clone(),
+                });
+                let mut inner_after: Vec<&Hir> = vec![&repeated];
+                inner_after.extend_from_slice(after);
+                Some(Node::Repeat {
+                    min: rep.min,
+                    max: rep.max,
+                    dfa: self.dfa(&rep.sub)?,
+                    node: Box::new(self.node(&rep.sub, &inner_after)?),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// `X*?` or `X+?` over one character class, with an automaton for what follows.
+    fn lazy(&mut self, hir: &Hir, after: &[&Hir]) -> Option<Node> {
+        let HirKind::Repetition(rep) = hir.kind() else {
+            return None;
+        };
+        let HirKind::Class(class) = rep.sub.kind() else {
+            return None;
+        };
+        if rep.greedy || rep.max.is_some() || rep.min > 1 {
+            return None;
+        }
+        // The shortest end from which the whole remainder matches is also the shortest from
+        // which its leading capture-free run matches, provided the chain then completes
+        // (otherwise it gives up). Checking only the run is much cheaper: usually it is a
+        // literal such as `] ` or a space.
+        let mut run = Vec::new();
+        'outer: for h in after {
+            let items: Vec<&Hir> = match h.kind() {
+                HirKind::Concat(items) => items.iter().collect(),
+                _ => vec![*h],
+            };
+            for item in items {
+                if has_capture(item) || is_lazy(item) {
+                    break 'outer;
+                }
+                run.push(item.clone());
+            }
+        }
+        let rest = if run.is_empty() {
+            Hir::concat(after.iter().map(|h| (*h).clone()).collect())
+        } else {
+            Hir::concat(run)
+        };
+        let mut first = Box::new([true; 256]);
+        let prefixes = regex_syntax::hir::literal::Extractor::new().extract(&rest);
+        if let Some(literals) = prefixes.literals() {
+            if literals.iter().all(|l| !l.as_bytes().is_empty()) {
+                first.fill(false);
+                for literal in literals {
+                    first[literal.as_bytes()[0] as usize] = true;
+                }
+            }
+        }
+        let any = match class {
+            Class::Unicode(u) => {
+                let covered: u32 = u
+                    .ranges()
+                    .iter()
+                    .map(|r| r.end() as u32 - r.start() as u32 + 1)
+                    .sum();
+                // Every scalar value; surrogates are not characters.
+                covered >= 0x11_0000 - 0x800
+            }
+            Class::Bytes(_) => false,
+        };
+        let needles: Vec<u8> = (0..=255u8).filter(|&b| first[b as usize]).collect();
+        let needles = (any && (1..=3).contains(&needles.len())).then(|| needles.into_boxed_slice());
+        Some(Node::Lazy {
+            class: class.clone(),
+            min: rep.min,
+            rest: self.dfa(&rest)?,
+            first,
+            needles,
+        })
+    }
+
+    /// A capture-free `item` followed by a one-character look-ahead marker becomes one leaf
+    /// whose automaton also reads the tested character.
+    fn fold_ahead(&mut self, item: &Hir, next: Option<&Hir>) -> Option<Node> {
+        if has_capture(item) || matches!(item.kind(), HirKind::Look(_) | HirKind::Literal(_)) {
+            return None;
+        }
+        let HirKind::Capture(cap) = next?.kind() else {
+            return None;
+        };
+        let look = self
+            .translated
+            .looks
+            .iter()
+            .find(|l| l.index == cap.index as usize && l.ahead)?;
+        let body = regex_syntax::parse(&look.body).ok()?;
+        let HirKind::Class(class) = body.kind() else {
+            return None;
+        };
+        let tested = if look.negated {
+            let mut negated = class.clone();
+            negated.negate();
+            Hir::alternation(vec![
+                Hir::class(negated),
+                Hir::look(regex_syntax::hir::Look::End),
+            ])
+        } else {
+            Hir::class(class.clone())
+        };
+        let dfa = self.dfa(&Hir::concat(vec![item.clone(), tested]))?;
+        Some(Node::Leaf {
+            dfa,
+            ahead: Some(Ahead {
+                class: class.clone(),
+                negated: look.negated,
+            }),
+        })
+    }
+}
+
+/// regex-syntax's look-around kinds as regex-automata's.
+fn look_of(look: regex_syntax::hir::Look) -> Look {
+    use regex_syntax::hir::Look as L;
+    match look {
+        L::Start => Look::Start,
+        L::End => Look::End,
+        L::StartLF => Look::StartLF,
+        L::EndLF => Look::EndLF,
+        L::StartCRLF => Look::StartCRLF,
+        L::EndCRLF => Look::EndCRLF,
+        L::WordAscii => Look::WordAscii,
+        L::WordAsciiNegate => Look::WordAsciiNegate,
+        L::WordUnicode => Look::WordUnicode,
+        L::WordUnicodeNegate => Look::WordUnicodeNegate,
+        L::WordStartAscii => Look::WordStartAscii,
+        L::WordEndAscii => Look::WordEndAscii,
+        L::WordStartUnicode => Look::WordStartUnicode,
+        L::WordEndUnicode => Look::WordEndUnicode,
+        L::WordStartHalfAscii => Look::WordStartHalfAscii,
+        L::WordEndHalfAscii => Look::WordEndHalfAscii,
+        L::WordStartHalfUnicode => Look::WordStartHalfUnicode,
+        L::WordEndHalfUnicode => Look::WordEndHalfUnicode,
+    }
+}

@@ -1,0 +1,187 @@
+//! Hand-written matchers for the library's most common fields, used by the fast path in
+//! place of a DFA when a piece is exactly one of them.
+//!
+//! Each returns the end of the piece's own leftmost-first match anchored at a position, the
+//! same answer its DFA would give (the differential suite checks this against Oniguruma), but
+//! scans with `memchr` or a tight byte loop instead of one table lookup per byte. A piece is
+//! recognised by comparing its syntax tree with the tree of the library definition, so a user
+//! pattern spelling the same regex differently simply keeps the DFA.
+
+use std::sync::OnceLock;
+
+use regex_automata::util::look::LookMatcher;
+use regex_syntax::hir::Hir;
+
+use super::dialect::translate;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Native {
+    /// `\S+`: NOTSPACE.
+    NotSpace,
+    /// `.*` in dot-all mode: GREEDYDATA.
+    Rest,
+    /// `\b\w+\b` with ASCII `\w` and Unicode `\b`: WORD.
+    Word,
+    /// `[+-]?[0-9]+`: INT.
+    Int,
+    /// BASE10NUM (NUMBER) after its look-behind: `[+-]?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)`.
+    Number,
+    /// QUOTEDSTRING after its look-behind: `"…"`, `'…'` or `` `…` `` with `\` escapes.
+    Quoted,
+}
+
+/// The library's definitions, as the dialect translates them, with their native matcher.
+fn table() -> &'static [(Hir, Native)] {
+    static TABLE: OnceLock<Vec<(Hir, Native)>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        [
+            (r"\S+", Native::NotSpace),
+            (r".*", Native::Rest),
+            (r"\b\w+\b", Native::Word),
+            (r"(?:[+-]?(?:[0-9]+))", Native::Int),
+            (
+                r"(?>[+-]?(?:(?:[0-9]+(?:\.[0-9]+)?)|(?:\.[0-9]+)))",
+                Native::Number,
+            ),
+            (
+                r#"(?>"(?>\\.|[^\\"]+)+"|""|(?>'(?>\\.|[^\\']+)+')|''|(?>`(?>\\.|[^\\`]+)+`)|``)"#,
+                Native::Quoted,
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(source, native)| {
+            let regex = translate(source).ok()?.regex;
+            Some((regex_syntax::parse(&regex).ok()?, native))
+        })
+        .collect()
+    })
+}
+
+/// The native matcher for `hir`, if it is one of the recognised definitions.
+pub fn recognise(hir: &Hir) -> Option<Native> {
+    table()
+        .iter()
+        .find(|(known, _)| known == hir)
+        .map(|(_, native)| *native)
+}
+
+fn digits(bytes: &[u8], at: usize) -> usize {
+    bytes[at.min(bytes.len())..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count()
+}
+
+impl Native {
+    /// The end of this field's leftmost-first match anchored at `at`.
+    pub fn end(self, haystack: &str, at: usize, looks: &LookMatcher) -> Option<usize> {
+        let bytes = haystack.as_bytes();
+        match self {
+            Native::NotSpace => {
+                let len = bytes[at..]
+                    .iter()
+                    .take_while(|b| !matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' '))
+                    .count();
+                (len > 0).then_some(at + len)
+            }
+            Native::Rest => Some(bytes.len()),
+            Native::Word => {
+                if !looks.is_word_unicode(bytes, at).ok()? {
+                    return None;
+                }
+                let len = bytes[at..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+                    .count();
+                // Every position inside the run lies between two word characters, so if the
+                // run's end is not a boundary no shorter run ends at one either.
+                (len > 0 && looks.is_word_unicode(bytes, at + len).ok()?).then_some(at + len)
+            }
+            Native::Int => {
+                let sign = usize::from(matches!(bytes.get(at), Some(b'+' | b'-')));
+                let len = digits(bytes, at + sign);
+                (len > 0).then_some(at + sign + len)
+            }
+            Native::Number => {
+                let start = at + usize::from(matches!(bytes.get(at), Some(b'+' | b'-')));
+                let int = digits(bytes, start);
+                let fraction = |from: usize| match bytes.get(from) {
+                    Some(b'.') => Some(digits(bytes, from + 1)).filter(|&n| n > 0),
+                    _ => None,
+                };
+                if int > 0 {
+                    let end = start + int;
+                    Some(fraction(end).map_or(end, |n| end + 1 + n))
+                } else {
+                    fraction(start).map(|n| start + 1 + n)
+                }
+            }
+            Native::Quoted => {
+                let quote = *bytes.get(at)?;
+                if !matches!(quote, b'"' | b'\'' | b'`') {
+                    return None;
+                }
+                let mut i = at + 1;
+                if bytes.get(i) == Some(&quote) {
+                    return Some(i + 1);
+                }
+                loop {
+                    let found = i + memchr::memchr2(quote, b'\\', &bytes[i..])?;
+                    if bytes[found] == quote {
+                        return Some(found + 1);
+                    }
+                    // `\\.`: the backslash and whatever character follows it.
+                    let escaped = haystack[found + 1..].chars().next()?;
+                    i = found + 1 + escaped.len_utf8();
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn end(native: Native, s: &str) -> Option<usize> {
+        native.end(s, 0, &LookMatcher::new())
+    }
+
+    #[test]
+    fn library_definitions_are_recognised() {
+        for (source, native) in [
+            (r"\S+", Native::NotSpace),
+            (r"\b\w+\b", Native::Word),
+            (r"(?:[+-]?(?:[0-9]+))", Native::Int),
+        ] {
+            let hir = regex_syntax::parse(&translate(source).unwrap().regex).unwrap();
+            assert_eq!(recognise(&hir), Some(native), "{source}");
+        }
+        assert_eq!(table().len(), 6, "every definition translates and parses");
+        let other = regex_syntax::parse(&translate(r"\S*").unwrap().regex).unwrap();
+        assert_eq!(recognise(&other), None);
+    }
+
+    #[test]
+    fn ends_follow_leftmost_first() {
+        assert_eq!(end(Native::NotSpace, "ab\u{e9}c d"), Some(5));
+        assert_eq!(end(Native::NotSpace, " x"), None);
+        assert_eq!(end(Native::Word, "abc def"), Some(3));
+        assert_eq!(
+            end(Native::Word, "abc\u{e9}"),
+            None,
+            "é is a Unicode word character"
+        );
+        assert_eq!(end(Native::Int, "-12x"), Some(3));
+        assert_eq!(end(Native::Int, "-x"), None);
+        assert_eq!(end(Native::Number, "1.5.2"), Some(3));
+        assert_eq!(end(Native::Number, "1."), Some(1));
+        assert_eq!(end(Native::Number, "-.5"), Some(3));
+        assert_eq!(end(Native::Number, "+"), None);
+        assert_eq!(end(Native::Quoted, r#""a\"b" c"#), Some(6));
+        assert_eq!(end(Native::Quoted, r#""" x"#), Some(2));
+        assert_eq!(end(Native::Quoted, r#""abc"#), None);
+        assert_eq!(end(Native::Quoted, r"'a\"), None);
+        assert_eq!(end(Native::Quoted, "`a\\\u{e9}`"), Some(6));
+    }
+}
