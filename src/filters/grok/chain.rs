@@ -54,6 +54,9 @@ const LAZY_CHECKS: usize = 64;
 pub struct Chain {
     root: Node,
     dfas: Vec<Automaton>,
+    /// Per automaton, the bytes a match can start with, when known: a piece is rejected
+    /// without running its automaton when the next byte is not one of them.
+    starts: Vec<Option<Box<[bool; 256]>>>,
     caches: Pool<Vec<Option<Cache>>, MakeCaches>,
     look_matcher: LookMatcher,
     /// Capture slots (start, end) per group index; marker groups included.
@@ -110,6 +113,7 @@ struct Ahead {
 
 struct Builder<'a> {
     dfas: Vec<Automaton>,
+    starts: Vec<Option<Box<[bool; 256]>>>,
     translated: &'a Translated,
 }
 
@@ -119,11 +123,13 @@ impl Chain {
         let hir = regex_syntax::parse(&translated.regex).ok()?;
         let mut builder = Builder {
             dfas: Vec::new(),
+            starts: Vec::new(),
             translated,
         };
         let hir = builder.simplify(&hir, Before::Start, Some(&[]));
         let root = builder.node(&hir, &[])?;
         let dfas = builder.dfas;
+        let starts = builder.starts;
         let for_caches = dfas.clone();
         let groups = translated
             .groups
@@ -136,6 +142,7 @@ impl Chain {
         Some(Chain {
             root,
             dfas,
+            starts,
             caches: Pool::new(Box::new(move || {
                 for_caches
                     .iter()
@@ -190,6 +197,12 @@ impl Run<'_, '_> {
     /// `try_search_fwd`, whose set-up per call costs more than the short fields it reads.
     fn search(&mut self, dfa: usize, at: usize, earliest: bool) -> Option<usize> {
         let bytes = self.haystack.as_bytes();
+        if let Some(starts) = &self.chain.starts[dfa] {
+            // No match can be empty or start with this byte.
+            if !bytes.get(at).is_some_and(|&b| starts[b as usize]) {
+                return None;
+            }
+        }
         let input = Input::new(bytes).range(at..).anchored(Anchored::Yes);
         let mut last = None;
         let automaton = match &self.chain.dfas[dfa] {
@@ -415,6 +428,20 @@ pub(super) fn class_contains(class: &Class, c: char) -> bool {
     }
 }
 
+/// The bytes every match of `hir` starts with, when the set is known and no match is empty.
+fn first_bytes(hir: &Hir) -> Option<Box<[bool; 256]>> {
+    let prefixes = regex_syntax::hir::literal::Extractor::new().extract(hir);
+    let literals = prefixes.literals()?;
+    if literals.is_empty() || literals.iter().any(|l| l.as_bytes().is_empty()) {
+        return None;
+    }
+    let mut table = Box::new([false; 256]);
+    for literal in literals {
+        table[literal.as_bytes()[0] as usize] = true;
+    }
+    Some(table)
+}
+
 /// `X*?`/`X+?` over a class, which [`Builder::lazy`] handles with the rest of the pattern.
 fn is_lazy(hir: &Hir) -> bool {
     matches!(hir.kind(), HirKind::Repetition(rep)
@@ -587,6 +614,7 @@ impl Builder<'_> {
             ),
         };
         self.dfas.push(automaton);
+        self.starts.push(first_bytes(hir));
         Some(self.dfas.len() - 1)
     }
 
