@@ -38,6 +38,7 @@ type Build = fn(&Settings) -> Result<Box<dyn Output>, ConfigError>;
 
 /// Every output Sluice has, by its Logstash name.
 pub const PLUGINS: &[(&str, Build)] = &[
+    ("elasticsearch", elasticsearch::plugin::build),
     ("file", file::build),
     ("null", null::build),
     ("stdout", stdout::build),
@@ -45,13 +46,5 @@ pub const PLUGINS: &[(&str, Build)] = &[
 
 /// Logstash outputs Sluice does not provide yet; named as such rather than as typos.
 pub const NOT_YET: &[&str] = &[
-    "elasticsearch",
-    "email",
-    "http",
-    "kafka",
-    "pipeline",
-    "redis",
-    "s3",
-    "tcp",
-    "udp",
+    "email", "http", "kafka", "pipeline", "redis", "s3", "tcp", "udp",
 ];

@@ -17,6 +17,7 @@
 
 pub mod client;
 pub mod encoder;
+pub mod plugin;
 pub mod response;
 pub mod retry;
 pub mod template;
@@ -32,6 +33,7 @@ use tokio::task::JoinSet;
 
 use crate::dlq::{DeadLetterEntry, DlqWriter};
 use crate::event::{Event, Text, Timestamp, Value};
+use crate::outputs::OutputContext;
 use crate::pipeline::receipt::Delivery;
 
 pub use client::{Client, ClientConfig, ClientError, VerificationMode};
@@ -256,6 +258,13 @@ impl ElasticsearchOutput {
                 config,
             }),
         })
+    }
+
+    /// Takes the plugin id from the pipeline that runs the output; before `run`, as the
+    /// pipeline starts it.
+    pub fn attach(&mut self, ctx: &OutputContext) {
+        let shared = Arc::get_mut(&mut self.shared).expect("attached before running");
+        shared.config.id = ctx.id.to_string();
     }
 
     pub fn metrics(&self) -> Arc<Metrics> {
