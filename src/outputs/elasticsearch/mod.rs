@@ -260,11 +260,12 @@ impl ElasticsearchOutput {
         })
     }
 
-    /// Takes the plugin id from the pipeline that runs the output; before `run`, as the
-    /// pipeline starts it.
+    /// Takes the plugin id and the dead-letter queue from the pipeline that runs the output;
+    /// before `run`, as the pipeline starts it.
     pub fn attach(&mut self, ctx: &OutputContext) {
         let shared = Arc::get_mut(&mut self.shared).expect("attached before running");
         shared.config.id = ctx.id.to_string();
+        shared.config.dead_letter_queue = ctx.dead_letter_queue.clone();
     }
 
     pub fn metrics(&self) -> Arc<Metrics> {
