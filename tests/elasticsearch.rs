@@ -1,147 +1,28 @@
 //! The Elasticsearch output against a real Elasticsearch 8.19.
 //!
-//! Where the node comes from: `SLUICE_ES_URL` when set (with `SLUICE_ES_CA` and
-//! `SLUICE_ES_PASSWORD` for the user `elastic` when it is secured); it must be a node started
-//! like ours. Otherwise the tests start their own through `scripts/elasticsearch.sh` in their
-//! own run directory (`/tmp/sluice-es-test`, HTTPS port 9250) and leave it running for the next
-//! run (`SLUICE_ES_RUN=/tmp/sluice-es-test scripts/elasticsearch.sh stop` ends it). That node
-//! has security on (HTTPS with a CA of its own, user `elastic`), so every test goes through
-//! TLS verification and basic auth; a write pool of one thread and one queue slot, so
-//! concurrent bulk items get 429; and `http.max_content_length: 1mb`, so large requests get 413. We chose this
+//! The node is [`common::node`]'s: security on, so every test goes through TLS verification
+//! and basic auth; a write pool that answers 429 to concurrent bulk items; a 1 MB request
+//! limit, so large requests get 413. We chose this
 //! over starting ES from `.ci/run` so that a plain `cargo test` exercises the same path as CI,
 //! on any machine with Java and Maven. No mock stands in for Elasticsearch: faults are real
 //! (a port where nothing listens, a node that is only reachable later, a node that rejects).
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::{connection, count, es, node, unique};
 use hyper::Method;
 use serde_json::Value as Json;
 use sluice::dlq::{DlqConfig, DlqReader, DlqWriter};
 use sluice::event::{Event, FieldRef, Object, Timestamp, Value};
 use sluice::outputs::elasticsearch::{
-    daily, Action, Client, ClientConfig, ElasticsearchConfig, ElasticsearchOutput, Metrics,
-    VerificationMode, TIMESTAMP_GUARD_TAG,
+    daily, Action, ElasticsearchConfig, ElasticsearchOutput, Metrics, VerificationMode,
+    TIMESTAMP_GUARD_TAG,
 };
 use sluice::pipeline::receipt::{receipt, Delivery, Finalizers, Receipt};
 
-/// The node the tests write to.
-struct TestNode {
-    /// `scheme://127.0.0.1:port`.
-    url: String,
-    /// `127.0.0.1:port`, for the TCP forwarder.
-    addr: String,
-    ca: Option<PathBuf>,
-    password: Option<String>,
-}
-
-impl TestNode {
-    /// `url` with another port: a place where this node is not.
-    fn elsewhere(&self, port: u16) -> String {
-        let scheme = self.url.split("://").next().unwrap();
-        format!("{scheme}://127.0.0.1:{port}")
-    }
-}
-
-/// The test node, started once per test binary.
-fn node() -> &'static TestNode {
-    static NODE: OnceLock<TestNode> = OnceLock::new();
-    NODE.get_or_init(|| {
-        if let Ok(url) = std::env::var("SLUICE_ES_URL") {
-            let url = url.trim_end_matches('/').to_owned();
-            return TestNode {
-                addr: url.split("://").last().unwrap().to_owned(),
-                ca: std::env::var_os("SLUICE_ES_CA").map(PathBuf::from),
-                password: std::env::var("SLUICE_ES_PASSWORD").ok(),
-                url,
-            };
-        }
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/elasticsearch.sh");
-        let out = Command::new("bash")
-            .args([script, "start", "1"])
-            .env("SLUICE_ES_RUN", RUN)
-            .env("SLUICE_ES_PORT", "9250")
-            .env("SLUICE_ES_TRANSPORT_PORT", "9350")
-            .env("SLUICE_ES_WRITE_QUEUE", "1")
-            .env("SLUICE_ES_MAX_CONTENT", "1mb")
-            .env("SLUICE_ES_SECURE", "1")
-            .env("SLUICE_ES_PASSWORD", PASSWORD)
-            .output()
-            .expect("run scripts/elasticsearch.sh");
-        assert!(
-            out.status.success(),
-            "scripts/elasticsearch.sh start failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        TestNode {
-            url: "https://127.0.0.1:9250".into(),
-            addr: "127.0.0.1:9250".into(),
-            ca: Some(PathBuf::from(RUN).join("certs/ca.pem")),
-            password: Some(PASSWORD.into()),
-        }
-    })
-}
-
-const RUN: &str = "/tmp/sluice-es-test";
-const PASSWORD: &str = "sluice-test-pw";
-
-fn connection(config: &mut ElasticsearchConfig) {
-    let node = node();
-    config.hosts = vec![node.url.clone()];
-    config.ssl_certificate_authorities = node.ca.iter().cloned().collect();
-    config.user = node.password.as_ref().map(|_| "elastic".to_owned());
-    config.password = node.password.clone();
-}
-
-/// A name no other test (or earlier run) uses.
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("sluice-it-{prefix}-{}-{nanos}", std::process::id())
-}
-
-/// A plain client for checking what ES holds (not the output under test's pool).
-fn admin() -> Client {
-    let node = node();
-    Client::new(&ClientConfig {
-        hosts: vec![node.url.clone()],
-        user: node.password.as_ref().map(|_| "elastic".to_owned()),
-        password: node.password.clone(),
-        api_key: None,
-        ssl_enabled: None,
-        ssl_certificate_authorities: node.ca.iter().cloned().collect(),
-        ssl_verification_mode: VerificationMode::Full,
-        compression_level: 0,
-        timeout: Duration::from_secs(60),
-    })
-    .unwrap()
-}
-
-async fn es(method: Method, path: &str, body: Option<&str>) -> Json {
-    let reply = admin()
-        .send(
-            method,
-            path,
-            "application/json",
-            body.map(|b| bytes::Bytes::copy_from_slice(b.as_bytes())),
-        )
-        .await
-        .unwrap();
-    serde_json::from_slice(&reply.body).unwrap_or(Json::Null)
-}
-
-async fn count(index: &str, query: &str) -> u64 {
-    es(Method::POST, &format!("/{index}/_refresh"), None).await;
-    let v = es(Method::GET, &format!("/{index}/_count{query}"), None).await;
-    v["count"]
-        .as_u64()
-        .unwrap_or_else(|| panic!("count of {index}: {v}"))
-}
+mod common;
 
 fn config(prefix: &str) -> ElasticsearchConfig {
     let mut config = ElasticsearchConfig {
