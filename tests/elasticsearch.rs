@@ -7,7 +7,6 @@
 //! on any machine with Java and Maven. No mock stands in for Elasticsearch: faults are real
 //! (a port where nothing listens, a node that is only reachable later, a node that rejects).
 
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -121,7 +120,7 @@ async fn events_land_in_their_daily_index_with_the_template_mapping_and_no_metad
         0
     );
     assert_eq!(count(&format!("{prefix}-*"), "?q=do-not-index").await, 0);
-    assert_eq!(metrics.events_taken.load(Ordering::Relaxed), 1001);
+    assert_eq!(metrics.events_taken.get(), 1001);
 
     let hit = es(
         Method::GET,
@@ -174,7 +173,7 @@ async fn a_mapping_conflict_goes_to_the_dead_letter_queue_with_the_reason() {
     // Durably in the DLQ counts as delivered.
     all_delivered(receipts).await;
     assert_eq!(count(&index, "").await, 2);
-    assert_eq!(metrics.events_dead_lettered.load(Ordering::Relaxed), 1);
+    assert_eq!(metrics.events_dead_lettered.get(), 1);
 
     let letters: Vec<_> = DlqReader::open(dir.path(), "main")
         .unwrap()
@@ -219,7 +218,7 @@ async fn rejected_items_are_retried_until_all_arrive_without_duplicates() {
         .collect();
     let (receipts, metrics) = run_output(cfg, batches).await;
     all_delivered(receipts).await;
-    let retried = metrics.items_retried.load(Ordering::Relaxed);
+    let retried = metrics.items_retried.get();
     assert!(
         retried > 0,
         "the node rejected nothing: is its write queue tiny?"
@@ -321,7 +320,7 @@ async fn a_node_that_is_down_is_set_aside_and_the_others_carry_the_load() {
     all_delivered(receipts).await;
     assert_eq!(count(&index, "").await, 1000);
     // Each request found the live node itself: none failed as a whole.
-    assert_eq!(metrics.bulk_requests_unanswered.load(Ordering::Relaxed), 0);
+    assert_eq!(metrics.bulk_requests_unanswered.get(), 0);
 
     es(Method::DELETE, &format!("/{index}"), None).await;
     es(Method::DELETE, &format!("/_index_template/{prefix}"), None).await;
@@ -399,7 +398,7 @@ async fn a_request_too_large_is_split_and_a_document_too_large_is_dead() {
     let (receipts, metrics) = run_output(cfg, vec![batch]).await;
     all_delivered(receipts).await;
     assert_eq!(count(&index, "").await, 300);
-    assert!(metrics.bulk_requests.load(Ordering::Relaxed) > 4);
+    assert!(metrics.bulk_requests.get() > 4);
     let letters: Vec<_> = DlqReader::open(dir.path(), "main")
         .unwrap()
         .map(Result::unwrap)
@@ -455,14 +454,14 @@ async fn tls_and_credentials_are_enforced() {
     cfg.ssl_certificate_authorities.clear();
     let (outcome, metrics) = resolves_within(cfg, Duration::from_secs(2)).await;
     assert_eq!(outcome, None);
-    assert!(metrics.bulk_requests_unanswered.load(Ordering::Relaxed) > 0);
+    assert!(metrics.bulk_requests_unanswered.get() > 0);
 
     // A wrong password is answered 401: the batch waits (it may be fixed), it is not lost.
     let mut cfg = load(&prefix);
     cfg.password = Some("wrong".into());
     let (outcome, metrics) = resolves_within(cfg, Duration::from_secs(2)).await;
     assert_eq!(outcome, None);
-    assert!(metrics.bulk_requests_refused.load(Ordering::Relaxed) > 0);
+    assert!(metrics.bulk_requests_refused.get() > 0);
 
     // `ssl_verification_mode => none` accepts the certificate without the CA.
     let mut cfg = load(&prefix);
@@ -506,7 +505,7 @@ async fn a_node_that_accepts_but_never_answers_times_out_and_is_set_aside() {
     all_delivered(receipts).await;
     assert_eq!(count(&index, "").await, 500);
     // The silent node cost one timeout, then the live one took every request.
-    assert_eq!(metrics.bulk_requests_unanswered.load(Ordering::Relaxed), 0);
+    assert_eq!(metrics.bulk_requests_unanswered.get(), 0);
     holder.abort();
 
     es(Method::DELETE, &format!("/{index}"), None).await;
@@ -617,7 +616,7 @@ async fn a_resent_batch_with_idempotent_ids_makes_no_duplicates() {
     // A sender that never saw its acknowledgement sends the same events again.
     let (receipts, metrics) = run_output(idempotent(), vec![events()]).await;
     all_delivered(receipts).await;
-    assert_eq!(metrics.events_taken.load(Ordering::Relaxed), 400);
+    assert_eq!(metrics.events_taken.get(), 400);
     assert_eq!(count(&index, "").await, 400);
 
     // Without idempotent ids the same resend duplicates everything: the check above can fail.
