@@ -48,8 +48,8 @@ use retry::Backoff;
 
 /// Renders an event's index name. The second argument is the time its `%{+…}` date parts
 /// come from: the event's `@timestamp`, or the ingest time when the timestamp guard
-/// rejected it. (Until the sprintf `Template` of `sluice::event` lands this is a closure;
-/// the lead swaps one in at merge.)
+/// rejected it. The plugin renders its `index` [`crate::event::Template`] through one with
+/// `render_at`; a closure keeps the output usable without a configuration.
 pub type IndexFn = Box<dyn Fn(&Event, Timestamp) -> String + Send + Sync>;
 /// Renders a per-event string setting (`document_id`, `routing`, `pipeline`).
 pub type EventFn = Box<dyn Fn(&Event) -> String + Send + Sync>;
@@ -91,7 +91,8 @@ pub struct ElasticsearchConfig {
     /// default `logstash`.
     pub template_name: String,
     pub template_overwrite: bool,
-    /// The index patterns of the built-in template; default `logstash-*`.
+    /// The index patterns of the built-in template; default `logstash-*`. The plugin derives
+    /// them from `index` (its fixed prefix and `*`).
     pub template_index_patterns: Vec<String>,
     /// Derive `_id` from the event's origin (Beats: agent id, file, offset; otherwise a hash
     /// of its content) and write with `create`, so a retry never makes a duplicate. Ignored
