@@ -53,8 +53,10 @@ fn config(settings: &Settings) -> Result<ElasticsearchConfig, ConfigError> {
     let event_fn = |name: &'static str| -> Result<Option<EventFn>, ConfigError> {
         Ok(template(name)?.map(|t| -> EventFn { Box::new(move |e| t.render_to_string(e)) }))
     };
+    // At least a second: a zero timeout fails every request, a zero retry interval hammers a
+    // cluster that is pushing back.
     let seconds = |name: &'static str, default: Duration| -> Result<Duration, ConfigError> {
-        let value = settings.integer_in(name, 0..=i64::from(u32::MAX), default.as_secs() as i64)?;
+        let value = settings.integer_in(name, 1..=i64::from(u32::MAX), default.as_secs() as i64)?;
         Ok(Duration::from_secs(value as u64))
     };
     let size = |name: &'static str, default: usize| -> Result<usize, ConfigError> {
@@ -200,6 +202,7 @@ mod tests {
         assert_eq!(config.action, Action::Index);
         assert_eq!(config.compression_level, 1);
         assert_eq!(config.timeout, Duration::from_secs(60));
+        assert_eq!(read("hosts => \"es:9200\"").unwrap().hosts, ["es:9200"]);
         let ts = chrono::Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
         assert_eq!(
             (config.index)(&Event::new(Object::new()), ts),
@@ -257,6 +260,7 @@ mod tests {
         let error = |body: &str| read(body).err().unwrap();
         assert!(error("action => upsert").contains("`upsert` is not one of the choices"));
         assert!(error("compression_level => 10").contains("outside 0..=9"));
+        assert!(error("timeout => 0").contains("outside 1..="));
         assert!(error("index => \"%{[bad]x}\"").contains("invalid field reference"));
         assert!(error("index => \"%{type}-%{+YYYY}\"").contains("manage_template => false"));
         assert!(error("hostz => xy").contains("unknown setting `hostz`"));
