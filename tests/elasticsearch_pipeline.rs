@@ -2,7 +2,10 @@
 //! generator into `output { elasticsearch { … } }`, and `sluice dlq` reading back what
 //! Elasticsearch refused. The node is [`common::node`]'s.
 
-use std::process::{Command, Output};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use hyper::Method;
 use serde_json::Value as Json;
@@ -153,4 +156,83 @@ async fn a_mapping_conflict_goes_to_the_dead_letter_queue_and_sluice_dlq_lists_i
     .unwrap();
     assert_eq!(first["event"]["message"], "request served");
     assert_eq!(first["@metadata"]["secret"], "do-not-index");
+}
+
+fn http_get(addr: &str, path: &str) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response.split("\r\n\r\n").nth(1).unwrap_or("").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_outputs_metrics_are_served_with_pipeline_and_plugin_labels() {
+    let index = unique("pipeline-metrics");
+    let config = format!(
+        r#"input {{ stdin {{}} }}
+           output {{ elasticsearch {{ id => "to-es" {} index => "{index}" manage_template => false }} }}"#,
+        connection()
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .env_remove("RUST_LOG")
+        .args([
+            "run",
+            "--pipeline.id",
+            "metered",
+            "--api.http.port",
+            "0",
+            "-e",
+            &config,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read the log to its end: a closed pipe would fail sluice's next log line.
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if let Some(addr) = line.split("addr=").nth(1) {
+                let _ = tx.send(addr.split_whitespace().next().unwrap_or("").to_owned());
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("sluice logged its API address");
+    let mut stdin = child.stdin.take().unwrap();
+    for n in 0..20 {
+        writeln!(stdin, "line {n}").unwrap();
+    }
+    stdin.flush().unwrap();
+
+    let labels = r#"pipeline="metered",plugin="to-es""#;
+    let taken = format!(r#"sluice_elasticsearch_events_total{{{labels},result="taken"}} 20"#);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let metrics = loop {
+        let metrics = http_get(&addr, "/metrics");
+        if metrics.contains(&taken) {
+            break metrics;
+        }
+        assert!(Instant::now() < deadline, "no `{taken}` in:\n{metrics}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let up = format!(
+        r#"sluice_elasticsearch_node_up{{{labels},host="{}"}} 1"#,
+        node().url
+    );
+    assert!(metrics.contains(&up), "no `{up}` in:\n{metrics}");
+    assert!(
+        metrics.contains(&format!(
+            "sluice_elasticsearch_bulk_duration_seconds_count{{{labels}}}"
+        )),
+        "{metrics}"
+    );
+
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    assert_eq!(count(&index, "").await, 20);
 }
