@@ -84,14 +84,13 @@ pub async fn run(options: RunOptions) -> Result<(), String> {
     for warning in compile::warnings(&config) {
         tracing::warn!("{}", warning.render(&sources));
     }
-    let pipeline = compile::compile(
+    let mut pipeline = compile::compile(
         &config,
         &sources,
         &options.pipeline_id,
         options.settings.clone(),
     )
     .map_err(|errors| render_all(&errors, &sources))?;
-    let mut pipeline = pipeline;
     if let Some(dlq) = options.dead_letter_queue.clone() {
         let path = dlq.path.join(&dlq.pipeline_id);
         let writer = DlqWriter::open(dlq)

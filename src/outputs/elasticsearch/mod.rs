@@ -236,8 +236,9 @@ impl ElasticsearchOutput {
         })
     }
 
-    /// Takes the plugin id and the dead-letter queue from the pipeline that runs the output;
-    /// before `run`, as the pipeline starts it.
+    /// Takes the plugin id and the dead-letter queue from the pipeline that runs the output,
+    /// and moves its metrics into the process registry under the pipeline's and plugin's
+    /// labels; before `run`, as the pipeline starts it.
     pub fn attach(&mut self, ctx: &OutputContext) {
         let shared = Arc::get_mut(&mut self.shared).expect("attached before running");
         shared.config.id = ctx.id.to_string();
