@@ -2,11 +2,13 @@
 //! HTTP API, and stop gracefully on a signal. `main.rs` only parses the command line.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use crate::config::ast::Config;
 use crate::config::error::ConfigError;
 use crate::config::source::Sources;
 use crate::config::{compile, load};
+use crate::dlq::{DlqConfig, DlqWriter};
 use crate::observe::api;
 use crate::pipeline::PipelineSettings;
 
@@ -34,6 +36,8 @@ pub struct RunOptions {
     pub api_enabled: bool,
     pub api_host: String,
     pub api_ports: std::ops::RangeInclusive<u16>,
+    /// `dead_letter_queue.enable` and the queue's settings; `None` when disabled.
+    pub dead_letter_queue: Option<DlqConfig>,
 }
 
 /// Reads and parses the configuration; errors come back rendered.
@@ -80,13 +84,19 @@ pub async fn run(options: RunOptions) -> Result<(), String> {
     for warning in compile::warnings(&config) {
         tracing::warn!("{}", warning.render(&sources));
     }
-    let pipeline = compile::compile(
+    let mut pipeline = compile::compile(
         &config,
         &sources,
         &options.pipeline_id,
         options.settings.clone(),
     )
     .map_err(|errors| render_all(&errors, &sources))?;
+    if let Some(dlq) = options.dead_letter_queue.clone() {
+        let path = dlq.path.join(&dlq.pipeline_id);
+        let writer = DlqWriter::open(dlq)
+            .map_err(|e| format!("cannot open the dead-letter queue {}: {e}", path.display()))?;
+        pipeline.dead_letter_queue = Some(Arc::new(Mutex::new(writer)));
+    }
 
     let api = if options.api_enabled {
         let listener = api::bind(&options.api_host, options.api_ports.clone())

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use sluice::app::{self, ConfigSource, RunOptions};
+use sluice::dlq::{self, DlqConfig, StoragePolicy};
 use sluice::pipeline::PipelineSettings;
 
 #[derive(Parser)]
@@ -22,12 +23,14 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a pipeline (the quick-start pipeline when no configuration is given).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Parse and compile a configuration, print its plan and warnings; exit 1 on errors.
     Check(ConfigArgs),
     /// Match lines from standard input with grok patterns; one JSON object per line out
     /// (the captures, or the failure tag). A grok debugger.
     Grok(GrokArgs),
+    /// Read a pipeline's dead-letter queue.
+    Dlq(DlqArgs),
     /// Print the version.
     Version,
 }
@@ -46,6 +49,26 @@ struct GrokArgs {
     /// Directories of extra pattern files.
     #[arg(long = "patterns-dir", value_name = "DIR")]
     patterns_dir: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+struct DlqArgs {
+    /// The dead-letter queue's directory, as given to `run`.
+    #[arg(long = "path", default_value = "data/dead_letter_queue")]
+    path: PathBuf,
+    /// The pipeline whose queue to read.
+    #[arg(long = "pipeline", default_value = "main")]
+    pipeline: String,
+    #[command(subcommand)]
+    action: DlqAction,
+}
+
+#[derive(Subcommand)]
+enum DlqAction {
+    /// One line per record: time, output, index, action, status, error type and reason.
+    List,
+    /// Each record with its event, as a JSON line.
+    Show,
 }
 
 #[derive(Args, Default)]
@@ -105,6 +128,23 @@ struct RunArgs {
     /// Serve the HTTP API.
     #[arg(long = "api.enabled", default_value_t = true, action = clap::ArgAction::Set)]
     api_enabled: bool,
+    /// Keep events an output can never deliver (e.g. a mapping conflict) in the
+    /// dead-letter queue instead of failing their batch.
+    #[arg(long = "dead_letter_queue.enable", default_value_t = false, action = clap::ArgAction::Set)]
+    dlq_enable: bool,
+    /// The dead-letter queue's directory; each pipeline has a subdirectory.
+    #[arg(
+        long = "path.dead_letter_queue",
+        default_value = "data/dead_letter_queue"
+    )]
+    dlq_path: PathBuf,
+    /// The queue's size limit, e.g. `1024mb`.
+    #[arg(long = "dead_letter_queue.max_bytes", default_value = "1024mb", value_parser = sluice::dlq::parse_size)]
+    dlq_max_bytes: u64,
+    /// When the queue is full: `block` (wait for room; nothing is lost), `drop_newer` or
+    /// `drop_older`.
+    #[arg(long = "dead_letter_queue.storage_policy", default_value = "block", value_parser = ["block", "drop_newer", "drop_older"])]
+    dlq_storage_policy: String,
     /// Log level (or RUST_LOG).
     #[arg(long = "log.level", default_value = "info")]
     log_level: String,
@@ -130,7 +170,7 @@ fn port_range(text: &str) -> Result<std::ops::RangeInclusive<u16>, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command.unwrap_or(Command::Run(RunArgs {
+    match cli.command.unwrap_or(Command::Run(Box::new(RunArgs {
         pipeline_id: "main".into(),
         batch_size: 125,
         batch_delay_ms: 50,
@@ -139,8 +179,11 @@ fn main() -> ExitCode {
         api_enabled: true,
         log_level: "info".into(),
         log_format: "plain".into(),
+        dlq_path: "data/dead_letter_queue".into(),
+        dlq_max_bytes: 1 << 30,
+        dlq_storage_policy: "block".into(),
         ..RunArgs::default()
-    })) {
+    }))) {
         Command::Version => {
             println!("sluice {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
@@ -156,7 +199,21 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Run(args) => run(args),
+        Command::Run(args) => run(*args),
+        Command::Dlq(args) => {
+            let mut out = std::io::stdout().lock();
+            let read = match args.action {
+                DlqAction::List => dlq::cli::list(&args.path, &args.pipeline, &mut out),
+                DlqAction::Show => dlq::cli::show(&args.path, &args.pipeline, &mut out),
+            };
+            match read {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Grok(args) => grok(args),
     }
 }
@@ -198,6 +255,12 @@ fn run(args: RunArgs) -> ExitCode {
         .queue_events
         .unwrap_or(settings.workers * settings.batch_size)
         .max(1);
+    let dead_letter_queue = args.dlq_enable.then(|| DlqConfig {
+        max_bytes: args.dlq_max_bytes,
+        storage_policy: StoragePolicy::parse(&args.dlq_storage_policy)
+            .expect("clap allows only the policies"),
+        ..DlqConfig::new(&args.dlq_path, &args.pipeline_id)
+    });
     let options = RunOptions {
         config: args.config.source(),
         pipeline_id: args.pipeline_id,
@@ -206,6 +269,7 @@ fn run(args: RunArgs) -> ExitCode {
         api_enabled: args.api_enabled,
         api_host: args.api_host,
         api_ports,
+        dead_letter_queue,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,147 +1,27 @@
 //! The Elasticsearch output against a real Elasticsearch 8.19.
 //!
-//! Where the node comes from: `SLUICE_ES_URL` when set (with `SLUICE_ES_CA` and
-//! `SLUICE_ES_PASSWORD` for the user `elastic` when it is secured); it must be a node started
-//! like ours. Otherwise the tests start their own through `scripts/elasticsearch.sh` in their
-//! own run directory (`/tmp/sluice-es-test`, HTTPS port 9250) and leave it running for the next
-//! run (`SLUICE_ES_RUN=/tmp/sluice-es-test scripts/elasticsearch.sh stop` ends it). That node
-//! has security on (HTTPS with a CA of its own, user `elastic`), so every test goes through
-//! TLS verification and basic auth; a write pool of one thread and one queue slot, so
-//! concurrent bulk items get 429; and `http.max_content_length: 1mb`, so large requests get 413. We chose this
+//! The node is [`common::node`]'s: security on, so every test goes through TLS verification
+//! and basic auth; a write pool that answers 429 to concurrent bulk items; a 1 MB request
+//! limit, so large requests get 413. We chose this
 //! over starting ES from `.ci/run` so that a plain `cargo test` exercises the same path as CI,
 //! on any machine with Java and Maven. No mock stands in for Elasticsearch: faults are real
 //! (a port where nothing listens, a node that is only reachable later, a node that rejects).
 
-use std::path::PathBuf;
-use std::process::Command;
-use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::{connection, count, es, node, unique};
 use hyper::Method;
 use serde_json::Value as Json;
 use sluice::dlq::{DlqConfig, DlqReader, DlqWriter};
 use sluice::event::{Event, FieldRef, Object, Timestamp, Value};
 use sluice::outputs::elasticsearch::{
-    daily, Action, Client, ClientConfig, ElasticsearchConfig, ElasticsearchOutput, Metrics,
-    VerificationMode, TIMESTAMP_GUARD_TAG,
+    daily, Action, ElasticsearchConfig, ElasticsearchOutput, Metrics, VerificationMode,
+    TIMESTAMP_GUARD_TAG,
 };
 use sluice::pipeline::receipt::{receipt, Delivery, Finalizers, Receipt};
 
-/// The node the tests write to.
-struct TestNode {
-    /// `scheme://127.0.0.1:port`.
-    url: String,
-    /// `127.0.0.1:port`, for the TCP forwarder.
-    addr: String,
-    ca: Option<PathBuf>,
-    password: Option<String>,
-}
-
-impl TestNode {
-    /// `url` with another port: a place where this node is not.
-    fn elsewhere(&self, port: u16) -> String {
-        let scheme = self.url.split("://").next().unwrap();
-        format!("{scheme}://127.0.0.1:{port}")
-    }
-}
-
-/// The test node, started once per test binary.
-fn node() -> &'static TestNode {
-    static NODE: OnceLock<TestNode> = OnceLock::new();
-    NODE.get_or_init(|| {
-        if let Ok(url) = std::env::var("SLUICE_ES_URL") {
-            let url = url.trim_end_matches('/').to_owned();
-            return TestNode {
-                addr: url.split("://").last().unwrap().to_owned(),
-                ca: std::env::var_os("SLUICE_ES_CA").map(PathBuf::from),
-                password: std::env::var("SLUICE_ES_PASSWORD").ok(),
-                url,
-            };
-        }
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/elasticsearch.sh");
-        let out = Command::new("bash")
-            .args([script, "start", "1"])
-            .env("SLUICE_ES_RUN", RUN)
-            .env("SLUICE_ES_PORT", "9250")
-            .env("SLUICE_ES_TRANSPORT_PORT", "9350")
-            .env("SLUICE_ES_WRITE_QUEUE", "1")
-            .env("SLUICE_ES_MAX_CONTENT", "1mb")
-            .env("SLUICE_ES_SECURE", "1")
-            .env("SLUICE_ES_PASSWORD", PASSWORD)
-            .output()
-            .expect("run scripts/elasticsearch.sh");
-        assert!(
-            out.status.success(),
-            "scripts/elasticsearch.sh start failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        TestNode {
-            url: "https://127.0.0.1:9250".into(),
-            addr: "127.0.0.1:9250".into(),
-            ca: Some(PathBuf::from(RUN).join("certs/ca.pem")),
-            password: Some(PASSWORD.into()),
-        }
-    })
-}
-
-const RUN: &str = "/tmp/sluice-es-test";
-const PASSWORD: &str = "sluice-test-pw";
-
-fn connection(config: &mut ElasticsearchConfig) {
-    let node = node();
-    config.hosts = vec![node.url.clone()];
-    config.ssl_certificate_authorities = node.ca.iter().cloned().collect();
-    config.user = node.password.as_ref().map(|_| "elastic".to_owned());
-    config.password = node.password.clone();
-}
-
-/// A name no other test (or earlier run) uses.
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("sluice-it-{prefix}-{}-{nanos}", std::process::id())
-}
-
-/// A plain client for checking what ES holds (not the output under test's pool).
-fn admin() -> Client {
-    let node = node();
-    Client::new(&ClientConfig {
-        hosts: vec![node.url.clone()],
-        user: node.password.as_ref().map(|_| "elastic".to_owned()),
-        password: node.password.clone(),
-        api_key: None,
-        ssl_enabled: None,
-        ssl_certificate_authorities: node.ca.iter().cloned().collect(),
-        ssl_verification_mode: VerificationMode::Full,
-        compression_level: 0,
-        timeout: Duration::from_secs(60),
-    })
-    .unwrap()
-}
-
-async fn es(method: Method, path: &str, body: Option<&str>) -> Json {
-    let reply = admin()
-        .send(
-            method,
-            path,
-            "application/json",
-            body.map(|b| bytes::Bytes::copy_from_slice(b.as_bytes())),
-        )
-        .await
-        .unwrap();
-    serde_json::from_slice(&reply.body).unwrap_or(Json::Null)
-}
-
-async fn count(index: &str, query: &str) -> u64 {
-    es(Method::POST, &format!("/{index}/_refresh"), None).await;
-    let v = es(Method::GET, &format!("/{index}/_count{query}"), None).await;
-    v["count"]
-        .as_u64()
-        .unwrap_or_else(|| panic!("count of {index}: {v}"))
-}
+mod common;
 
 fn config(prefix: &str) -> ElasticsearchConfig {
     let mut config = ElasticsearchConfig {
@@ -240,7 +120,7 @@ async fn events_land_in_their_daily_index_with_the_template_mapping_and_no_metad
         0
     );
     assert_eq!(count(&format!("{prefix}-*"), "?q=do-not-index").await, 0);
-    assert_eq!(metrics.events_taken.load(Ordering::Relaxed), 1001);
+    assert_eq!(metrics.events_taken.get(), 1001);
 
     let hit = es(
         Method::GET,
@@ -293,7 +173,7 @@ async fn a_mapping_conflict_goes_to_the_dead_letter_queue_with_the_reason() {
     // Durably in the DLQ counts as delivered.
     all_delivered(receipts).await;
     assert_eq!(count(&index, "").await, 2);
-    assert_eq!(metrics.events_dead_lettered.load(Ordering::Relaxed), 1);
+    assert_eq!(metrics.events_dead_lettered.get(), 1);
 
     let letters: Vec<_> = DlqReader::open(dir.path(), "main")
         .unwrap()
@@ -338,7 +218,7 @@ async fn rejected_items_are_retried_until_all_arrive_without_duplicates() {
         .collect();
     let (receipts, metrics) = run_output(cfg, batches).await;
     all_delivered(receipts).await;
-    let retried = metrics.items_retried.load(Ordering::Relaxed);
+    let retried = metrics.items_retried.get();
     assert!(
         retried > 0,
         "the node rejected nothing: is its write queue tiny?"
@@ -440,7 +320,7 @@ async fn a_node_that_is_down_is_set_aside_and_the_others_carry_the_load() {
     all_delivered(receipts).await;
     assert_eq!(count(&index, "").await, 1000);
     // Each request found the live node itself: none failed as a whole.
-    assert_eq!(metrics.bulk_requests_unanswered.load(Ordering::Relaxed), 0);
+    assert_eq!(metrics.bulk_requests_unanswered.get(), 0);
 
     es(Method::DELETE, &format!("/{index}"), None).await;
     es(Method::DELETE, &format!("/_index_template/{prefix}"), None).await;
@@ -518,7 +398,7 @@ async fn a_request_too_large_is_split_and_a_document_too_large_is_dead() {
     let (receipts, metrics) = run_output(cfg, vec![batch]).await;
     all_delivered(receipts).await;
     assert_eq!(count(&index, "").await, 300);
-    assert!(metrics.bulk_requests.load(Ordering::Relaxed) > 4);
+    assert!(metrics.bulk_requests.get() > 4);
     let letters: Vec<_> = DlqReader::open(dir.path(), "main")
         .unwrap()
         .map(Result::unwrap)
@@ -574,14 +454,14 @@ async fn tls_and_credentials_are_enforced() {
     cfg.ssl_certificate_authorities.clear();
     let (outcome, metrics) = resolves_within(cfg, Duration::from_secs(2)).await;
     assert_eq!(outcome, None);
-    assert!(metrics.bulk_requests_unanswered.load(Ordering::Relaxed) > 0);
+    assert!(metrics.bulk_requests_unanswered.get() > 0);
 
     // A wrong password is answered 401: the batch waits (it may be fixed), it is not lost.
     let mut cfg = load(&prefix);
     cfg.password = Some("wrong".into());
     let (outcome, metrics) = resolves_within(cfg, Duration::from_secs(2)).await;
     assert_eq!(outcome, None);
-    assert!(metrics.bulk_requests_refused.load(Ordering::Relaxed) > 0);
+    assert!(metrics.bulk_requests_refused.get() > 0);
 
     // `ssl_verification_mode => none` accepts the certificate without the CA.
     let mut cfg = load(&prefix);
@@ -618,6 +498,9 @@ async fn a_node_that_accepts_but_never_answers_times_out_and_is_set_aside() {
     let mut cfg = config(&prefix);
     cfg.hosts = vec![node().elsewhere(port), node().url.clone()];
     cfg.timeout = Duration::from_secs(1);
+    // One second is short for a busy live node too: a request it answers late is resent,
+    // and idempotent ids keep that resend from making duplicates.
+    cfg.idempotent_ids = true;
     let batches: Vec<Vec<Event>> = (0..5)
         .map(|b| (0..100).map(|i| log_event(b * 100 + i, now)).collect())
         .collect();
@@ -625,7 +508,7 @@ async fn a_node_that_accepts_but_never_answers_times_out_and_is_set_aside() {
     all_delivered(receipts).await;
     assert_eq!(count(&index, "").await, 500);
     // The silent node cost one timeout, then the live one took every request.
-    assert_eq!(metrics.bulk_requests_unanswered.load(Ordering::Relaxed), 0);
+    assert_eq!(metrics.bulk_requests_unanswered.get(), 0);
     holder.abort();
 
     es(Method::DELETE, &format!("/{index}"), None).await;
@@ -736,7 +619,7 @@ async fn a_resent_batch_with_idempotent_ids_makes_no_duplicates() {
     // A sender that never saw its acknowledgement sends the same events again.
     let (receipts, metrics) = run_output(idempotent(), vec![events()]).await;
     all_delivered(receipts).await;
-    assert_eq!(metrics.events_taken.load(Ordering::Relaxed), 400);
+    assert_eq!(metrics.events_taken.get(), 400);
     assert_eq!(count(&index, "").await, 400);
 
     // Without idempotent ids the same resend duplicates everything: the check above can fail.

@@ -12,7 +12,6 @@
 //! down, and stops the cluster at the end.
 
 use std::process::Command;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use hyper::Method;
@@ -129,9 +128,9 @@ async fn a_three_node_cluster_keeps_taking_writes_with_a_node_killed() {
     assert_eq!(count["count"], 10_000, "{count}");
     eprintln!(
         "unanswered requests: {}, refused: {}, items retried: {}",
-        metrics.bulk_requests_unanswered.load(Ordering::Relaxed),
-        metrics.bulk_requests_refused.load(Ordering::Relaxed),
-        metrics.items_retried.load(Ordering::Relaxed)
+        metrics.bulk_requests_unanswered.get(),
+        metrics.bulk_requests_refused.get(),
+        metrics.items_retried.get()
     );
     script(&["stop"]);
 }

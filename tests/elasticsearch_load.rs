@@ -11,7 +11,6 @@
 //! `http://127.0.0.1:9200`, the script's plain node) and prints events/s and the CPU seconds
 //! this process spent (user + system) while doing it.
 
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use hyper::Method;
@@ -152,16 +151,16 @@ async fn write_100k_events_and_report_throughput() {
         .unwrap();
     let count: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
     assert_eq!(count["count"], EVENTS);
-    let raw = metrics.bulk_bytes.load(Ordering::Relaxed);
+    let raw = metrics.bulk_bytes.get();
     println!(
         "es_load: {EVENTS} events in {:.2} s = {:.0} events/s; sluice CPU {:.2} s ({:.1} µs/event); {} bulk requests, {:.1} MB NDJSON before gzip, {} items retried",
         wall.as_secs_f64(),
         EVENTS as f64 / wall.as_secs_f64(),
         cpu.as_secs_f64(),
         cpu.as_secs_f64() * 1e6 / EVENTS as f64,
-        metrics.bulk_requests.load(Ordering::Relaxed),
+        metrics.bulk_requests.get(),
         raw as f64 / 1e6,
-        metrics.items_retried.load(Ordering::Relaxed),
+        metrics.items_retried.get(),
     );
     admin
         .send(

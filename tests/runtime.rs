@@ -122,6 +122,7 @@ fn pipeline(
                 held: held.clone(),
             }),
         }],
+        dead_letter_queue: None,
     };
     (
         pipeline,

@@ -85,6 +85,7 @@ pub fn compile(
             output_count,
         },
         outputs: compiler.outputs,
+        dead_letter_queue: None,
     })
 }
 

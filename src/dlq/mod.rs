@@ -13,11 +13,39 @@
 //! one (with a log line): records before it are never lost. The queue is bounded by
 //! `max_bytes`; what happens when it is full is the [`StoragePolicy`].
 
+pub mod cli;
 mod reader;
 mod writer;
 
 pub use reader::{DeadLetter, DlqReader};
 pub use writer::{Appended, DeadLetterEntry, DlqConfig, DlqWriter, StoragePolicy};
+
+/// A pipeline's writer, shared by its outputs: a second writer on the same directory would
+/// race for segment numbers.
+pub type SharedDlq = std::sync::Arc<std::sync::Mutex<DlqWriter>>;
+
+/// Parses a byte size as Logstash writes `dead_letter_queue.max_bytes`: a number of bytes,
+/// or one followed by `kb`, `mb`, `gb` or `tb` (powers of 1024, any case).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let lower = text.trim().to_ascii_lowercase();
+    let (number, unit) = match lower.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => lower.split_at(i),
+        None => (lower.as_str(), ""),
+    };
+    let shift = match unit.trim() {
+        "" | "b" => 0,
+        "kb" => 10,
+        "mb" => 20,
+        "gb" => 30,
+        "tb" => 40,
+        _ => return Err(format!("`{text}` is not a size such as `1024mb`")),
+    };
+    number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .ok_or_else(|| format!("`{text}` is not a size such as `1024mb`"))
+}
 
 /// The first bytes of every segment: format and version.
 const MAGIC: &[u8; 10] = b"SLUICEDLQ1";
@@ -91,5 +119,19 @@ fn scan(data: &[u8], mut each: impl FnMut(&[u8])) -> Scan {
     Scan {
         valid_len: at,
         torn: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes_parse_like_logstash() {
+        assert_eq!(super::parse_size("1024mb"), Ok(1 << 30));
+        assert_eq!(super::parse_size("2GB"), Ok(2 << 30));
+        assert_eq!(super::parse_size("4096"), Ok(4096));
+        assert_eq!(super::parse_size("10 kb"), Ok(10 << 10));
+        assert!(super::parse_size("ten mb").is_err());
+        assert!(super::parse_size("1pb").is_err());
+        assert!(super::parse_size("99999999999tb").is_err());
     }
 }

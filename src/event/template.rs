@@ -25,7 +25,7 @@
 use std::ops::Range;
 
 use super::joda::{JodaError, JodaFormat};
-use super::{write_timestamp, Event, FieldRef, FieldRefError, Value};
+use super::{write_timestamp, Event, FieldRef, FieldRefError, Timestamp, Value};
 
 /// A compiled sprintf template.
 #[derive(Debug, Clone)]
@@ -136,8 +136,30 @@ impl Template {
         self.parts.iter().all(|p| matches!(p, Part::Literal(_)))
     }
 
+    /// The literal text before the first reference: `logs-` for `logs-%{+YYYY.MM.dd}`, the
+    /// whole source for a constant template.
+    pub fn literal_prefix(&self) -> &str {
+        match self.parts.first() {
+            Some(Part::Literal(range)) => &self.source[range.clone()],
+            Some(_) => "",
+            None => &self.source,
+        }
+    }
+
     /// Appends the template rendered against `event`.
     pub fn render(&self, event: &Event, out: &mut String) {
+        self.render_dated(event, event.timestamp(), out);
+    }
+
+    /// Appends the template rendered against `event`, with its date parts (`%{+…}`,
+    /// `%{{…}}`, `%{+%s}`) taken from `ts` instead of the event's `@timestamp`: the
+    /// Elasticsearch output names an index by the ingest time when it does not trust the
+    /// event's own.
+    pub fn render_at(&self, event: &Event, ts: Timestamp, out: &mut String) {
+        self.render_dated(event, Some(ts), out);
+    }
+
+    fn render_dated(&self, event: &Event, ts: Option<Timestamp>, out: &mut String) {
         if self.is_constant() {
             // The literals of a template without references are its whole source.
             out.push_str(&self.source);
@@ -150,11 +172,11 @@ impl Template {
                     None | Some(Value::Null) => out.push_str(&self.source[raw.clone()]),
                     Some(value) => value.write_display(out),
                 },
-                Part::Date { format, raw } => match event.timestamp() {
+                Part::Date { format, raw } => match ts {
                     Some(ts) => format.format(&ts, out),
                     None => out.push_str(&self.source[raw.clone()]),
                 },
-                Part::EpochSeconds { raw } => match event.timestamp() {
+                Part::EpochSeconds { raw } => match ts {
                     Some(ts) => out.push_str(itoa::Buffer::new().format(ts.timestamp())),
                     None => out.push_str(&self.source[raw.clone()]),
                 },
@@ -240,6 +262,29 @@ mod tests {
         assert_eq!(render("w%{{YYYY-'W'ww}}w"), "w2026-W48w");
         let now = render("%{{TIME_NOW}}");
         assert!(now.ends_with('Z') && now.len() >= 24, "{now}");
+    }
+
+    #[test]
+    fn render_at_takes_dates_from_the_given_time() {
+        let template = Template::compile("%{message} %{+YYYY.MM.dd} %{+%s}").unwrap();
+        let other = chrono::Utc.with_ymd_and_hms(2001, 2, 3, 4, 5, 6).unwrap();
+        let mut out = String::new();
+        template.render_at(&event(), other, &mut out);
+        assert_eq!(out, format!("hello world 2001.02.03 {}", other.timestamp()));
+        let mut without = event();
+        without.fields_mut().remove(TIMESTAMP);
+        out.clear();
+        template.render_at(&without, other, &mut out);
+        assert!(out.ends_with("2001.02.03 981173106"), "{out}");
+    }
+
+    #[test]
+    fn literal_prefixes() {
+        let prefix = |t: &str| Template::compile(t).unwrap().literal_prefix().to_owned();
+        assert_eq!(prefix("mangakai-logs-%{+YYYY.MM.dd}"), "mangakai-logs-");
+        assert_eq!(prefix("%{[@metadata][beat]}-x"), "");
+        assert_eq!(prefix("fixed"), "fixed");
+        assert_eq!(prefix(""), "");
     }
 
     #[test]

@@ -60,7 +60,9 @@ pub struct HistogramCells {
 }
 
 impl Histogram {
-    fn new(bounds: &'static [f64]) -> Histogram {
+    /// A histogram outside the registry, for a component counting on its own (an output used
+    /// without a pipeline); registered ones come from [`Registry::histogram`].
+    pub fn new(bounds: &'static [f64]) -> Histogram {
         Histogram(Arc::new(HistogramCells {
             bounds,
             buckets: bounds.iter().map(|_| AtomicU64::new(0)).collect(),

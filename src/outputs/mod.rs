@@ -16,14 +16,18 @@ use tokio::sync::mpsc;
 
 use crate::config::error::ConfigError;
 use crate::config::settings::Settings;
+use crate::dlq::SharedDlq;
 use crate::event::Event;
 pub use crate::inputs::BoxFuture;
 
-/// Which output, for its metrics and logs.
-#[derive(Clone, Debug)]
+/// Which output, for its metrics and logs, and what the pipeline gives its outputs.
+#[derive(Clone)]
 pub struct OutputContext {
     pub pipeline: Arc<str>,
     pub id: Arc<str>,
+    /// The pipeline's dead-letter queue when `dead_letter_queue.enable` is on; one writer
+    /// shared by all its outputs.
+    pub dead_letter_queue: Option<SharedDlq>,
 }
 
 pub trait Output: Send {
@@ -38,6 +42,7 @@ type Build = fn(&Settings) -> Result<Box<dyn Output>, ConfigError>;
 
 /// Every output Sluice has, by its Logstash name.
 pub const PLUGINS: &[(&str, Build)] = &[
+    ("elasticsearch", elasticsearch::plugin::build),
     ("file", file::build),
     ("null", null::build),
     ("stdout", stdout::build),
@@ -45,13 +50,5 @@ pub const PLUGINS: &[(&str, Build)] = &[
 
 /// Logstash outputs Sluice does not provide yet; named as such rather than as typos.
 pub const NOT_YET: &[&str] = &[
-    "elasticsearch",
-    "email",
-    "http",
-    "kafka",
-    "pipeline",
-    "redis",
-    "s3",
-    "tcp",
-    "udp",
+    "email", "http", "kafka", "pipeline", "redis", "s3", "tcp", "udp",
 ];

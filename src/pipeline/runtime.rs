@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::plan::Plan;
 use super::queue::Queue;
+use crate::dlq::SharedDlq;
 use crate::event::Event;
 use crate::inputs::{Decoration, Input, InputContext};
 use crate::observe::metrics::{registry, Counter, Gauge, Histogram, LATENCY_BUCKETS};
@@ -59,6 +60,8 @@ pub struct Pipeline {
     pub inputs: Vec<InputNode>,
     pub plan: Plan,
     pub outputs: Vec<OutputNode>,
+    /// Handed to every output (`dead_letter_queue.enable`); `None` when disabled.
+    pub dead_letter_queue: Option<SharedDlq>,
 }
 
 /// A started pipeline.
@@ -125,6 +128,7 @@ impl Pipeline {
             inputs,
             plan,
             outputs,
+            dead_letter_queue,
         } = self;
         let labels: &[(&str, &str)] = &[("pipeline", &id)];
         let metrics = registry();
@@ -150,6 +154,7 @@ impl Pipeline {
             let ctx = OutputContext {
                 pipeline: id.clone(),
                 id: node.id.clone(),
+                dead_letter_queue: dead_letter_queue.clone(),
             };
             let events_in = metrics.counter(
                 "sluice_output_events_total",

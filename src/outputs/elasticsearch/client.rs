@@ -296,6 +296,22 @@ impl Client {
         self.inner.nodes.iter().map(|n| n.base.as_str()).collect()
     }
 
+    /// Per node, in configuration order: whether it is in use (not set aside) right now.
+    pub fn nodes_up(&self) -> Vec<bool> {
+        let now = Instant::now();
+        self.inner
+            .nodes
+            .iter()
+            .map(|n| {
+                n.health
+                    .lock()
+                    .unwrap()
+                    .set_aside_until
+                    .is_none_or(|t| t <= now)
+            })
+            .collect()
+    }
+
     /// How many nodes are set aside right now.
     pub fn nodes_set_aside(&self) -> usize {
         let now = Instant::now();

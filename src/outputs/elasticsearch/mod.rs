@@ -17,12 +17,14 @@
 
 pub mod client;
 pub mod encoder;
+mod metrics;
+pub mod plugin;
 pub mod response;
 pub mod retry;
 pub mod template;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -32,10 +34,12 @@ use tokio::task::JoinSet;
 
 use crate::dlq::{DeadLetterEntry, DlqWriter};
 use crate::event::{Event, Text, Timestamp, Value};
+use crate::outputs::OutputContext;
 use crate::pipeline::receipt::Delivery;
 
 pub use client::{Client, ClientConfig, ClientError, VerificationMode};
 pub use encoder::Action;
+pub use metrics::Metrics;
 pub use response::{ItemError, Verdict};
 pub use template::TemplateConfig;
 
@@ -44,8 +48,8 @@ use retry::Backoff;
 
 /// Renders an event's index name. The second argument is the time its `%{+…}` date parts
 /// come from: the event's `@timestamp`, or the ingest time when the timestamp guard
-/// rejected it. (Until the sprintf `Template` of `sluice::event` lands this is a closure;
-/// the lead swaps one in at merge.)
+/// rejected it. The plugin renders its `index` [`crate::event::Template`] through one with
+/// `render_at`; a closure keeps the output usable without a configuration.
 pub type IndexFn = Box<dyn Fn(&Event, Timestamp) -> String + Send + Sync>;
 /// Renders a per-event string setting (`document_id`, `routing`, `pipeline`).
 pub type EventFn = Box<dyn Fn(&Event) -> String + Send + Sync>;
@@ -87,7 +91,8 @@ pub struct ElasticsearchConfig {
     /// default `logstash`.
     pub template_name: String,
     pub template_overwrite: bool,
-    /// The index patterns of the built-in template; default `logstash-*`.
+    /// The index patterns of the built-in template; default `logstash-*`. The plugin derives
+    /// them from `index` (its fixed prefix and `*`).
     pub template_index_patterns: Vec<String>,
     /// Derive `_id` from the event's origin (Beats: agent id, file, offset; otherwise a hash
     /// of its content) and write with `create`, so a retry never makes a duplicate. Ignored
@@ -162,33 +167,6 @@ impl Default for ElasticsearchConfig {
 /// The tag an event gets when its `@timestamp` was not used for its index.
 pub const TIMESTAMP_GUARD_TAG: &str = "_timestamp_out_of_range";
 
-/// Counters of the output, for the metrics endpoint.
-#[derive(Debug, Default)]
-pub struct Metrics {
-    pub events_in: AtomicU64,
-    /// Events Elasticsearch took (2xx, or 409 on `create`).
-    pub events_taken: AtomicU64,
-    /// Item answers that asked for a retry (429, 5xx, rejected execution…).
-    pub items_retried: AtomicU64,
-    pub events_dead_lettered: AtomicU64,
-    /// Dead letters refused by a full DLQ under `drop_newer`.
-    pub events_dlq_dropped: AtomicU64,
-    /// Permanently refused events without a DLQ: their batches fail.
-    pub events_failed: AtomicU64,
-    pub bulk_requests: AtomicU64,
-    /// Requests no node answered (unreachable, timeout on every node tried).
-    pub bulk_requests_unanswered: AtomicU64,
-    /// Requests answered with anything but 200 and a readable bulk answer (a whole-request
-    /// 429 or 5xx, mostly).
-    pub bulk_requests_refused: AtomicU64,
-    pub bulk_bytes: AtomicU64,
-    pub events_timestamp_guarded: AtomicU64,
-}
-
-fn add(counter: &AtomicU64, n: usize) {
-    counter.fetch_add(n as u64, Ordering::Relaxed);
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(transparent)]
@@ -258,6 +236,20 @@ impl ElasticsearchOutput {
         })
     }
 
+    /// Takes the plugin id and the dead-letter queue from the pipeline that runs the output,
+    /// and moves its metrics into the process registry under the pipeline's and plugin's
+    /// labels; before `run`, as the pipeline starts it.
+    pub fn attach(&mut self, ctx: &OutputContext) {
+        let shared = Arc::get_mut(&mut self.shared).expect("attached before running");
+        shared.config.id = ctx.id.to_string();
+        shared.config.dead_letter_queue = ctx.dead_letter_queue.clone();
+        shared.metrics = Arc::new(Metrics::registered(
+            &ctx.pipeline,
+            &ctx.id,
+            &shared.client.nodes(),
+        ));
+    }
+
     pub fn metrics(&self) -> Arc<Metrics> {
         self.shared.metrics.clone()
     }
@@ -289,8 +281,11 @@ impl ElasticsearchOutput {
                 .await
                 .expect("the byte budget is never closed");
             let shared = shared.clone();
+            let size = prepared.encoded.size_total() as i64;
+            shared.metrics.in_flight_bytes.add(size);
             tasks.spawn(async move {
                 shared.deliver(prepared).await;
+                shared.metrics.in_flight_bytes.add(-size);
                 drop(permit);
             });
         }
@@ -326,7 +321,7 @@ impl Shared {
     /// Applies the timestamp guard, names each event's index and id, and encodes the batch.
     fn prepare(&self, batch: Vec<Event>, buffer: &mut BulkBuffer) -> Prepared {
         let config = &self.config;
-        add(&self.metrics.events_in, batch.len());
+        self.metrics.events_in.add(batch.len() as u64);
         let idempotent = config.idempotent_ids && config.document_id.is_none();
         let action = if idempotent {
             Action::Create
@@ -339,7 +334,7 @@ impl Shared {
             let date = match (event.timestamp(), config.timestamp_guard) {
                 (Some(ts), Some(guard)) if !guard.accepts(ts, now) => {
                     event.add_tag(Text::from_static(TIMESTAMP_GUARD_TAG));
-                    add(&self.metrics.events_timestamp_guarded, 1);
+                    self.metrics.events_timestamp_guarded.inc();
                     now
                 }
                 (Some(ts), _) => ts,
@@ -390,7 +385,7 @@ impl Shared {
                     taken += 1;
                 }
             }
-            add(&self.metrics.events_taken, taken);
+            self.metrics.events_taken.add(taken as u64);
             if !dead.is_empty() {
                 self.dead_letter(&mut batch, dead).await;
             }
@@ -420,23 +415,32 @@ impl Shared {
         let mut work = vec![ids];
         while let Some(ids) = work.pop() {
             let body = batch.encoded.body(&ids);
-            add(&self.metrics.bulk_requests, 1);
-            add(&self.metrics.bulk_bytes, body.len());
+            self.metrics.bulk_requests.inc();
+            self.metrics.bulk_bytes.add(body.len() as u64);
             let reply = {
                 let _permit = self.requests.acquire().await.expect("never closed");
-                self.client
+                let started = std::time::Instant::now();
+                let reply = self
+                    .client
                     .send(
                         Method::POST,
                         &self.bulk_path,
                         "application/x-ndjson",
                         Some(body),
                     )
-                    .await
+                    .await;
+                self.metrics
+                    .bulk_seconds
+                    .observe(started.elapsed().as_secs_f64());
+                for (gauge, up) in self.metrics.nodes_up.iter().zip(self.client.nodes_up()) {
+                    gauge.set(i64::from(up));
+                }
+                reply
             };
             let reply = match reply {
                 Ok(reply) => reply,
                 Err(e) => {
-                    add(&self.metrics.bulk_requests_unanswered, 1);
+                    self.metrics.bulk_requests_unanswered.inc();
                     tracing::warn!(output = %self.config.id, error = %e, items = ids.len(), "bulk request failed; will retry");
                     retry.extend(ids);
                     continue;
@@ -462,7 +466,7 @@ impl Shared {
                     continue;
                 }
                 status => {
-                    add(&self.metrics.bulk_requests_refused, 1);
+                    self.metrics.bulk_requests_refused.inc();
                     let answer = String::from_utf8_lossy(&reply.body[..reply.body.len().min(300)]);
                     tracing::warn!(output = %self.config.id, %status, %answer, items = ids.len(), "bulk request refused; will retry");
                     retry.extend(ids);
@@ -472,23 +476,28 @@ impl Shared {
             match response::parse(&reply.body, batch.action, ids.len()) {
                 Ok(verdicts) => {
                     let mut first_retry = None;
+                    let mut errors: HashMap<(u16, String), u64> = HashMap::new();
                     for (i, verdict) in ids.into_iter().zip(verdicts) {
+                        if let Verdict::Retry(e) | Verdict::Dead(e) = &verdict {
+                            *errors.entry((e.status, e.kind.clone())).or_default() += 1;
+                        }
                         match verdict {
                             Verdict::Taken => taken.push(i),
                             Verdict::Retry(e) => {
                                 first_retry.get_or_insert(e);
                                 retry.push(i);
-                                add(&self.metrics.items_retried, 1);
+                                self.metrics.items_retried.inc();
                             }
                             Verdict::Dead(e) => dead.push((i, e)),
                         }
                     }
+                    self.metrics.item_errors(&errors);
                     if let Some(e) = first_retry {
                         tracing::debug!(output = %self.config.id, status = e.status, kind = %e.kind, reason = %e.reason, "items to retry");
                     }
                 }
                 Err(e) => {
-                    add(&self.metrics.bulk_requests_unanswered, 1);
+                    self.metrics.bulk_requests_unanswered.inc();
                     tracing::warn!(output = %self.config.id, error = %e, "bulk answer unusable; will retry its items");
                     retry.extend(ids);
                 }
@@ -510,7 +519,7 @@ impl Shared {
             );
         }
         let Some(dlq) = self.config.dead_letter_queue.clone() else {
-            add(&self.metrics.events_failed, dead.len());
+            self.metrics.events_failed.add(dead.len() as u64);
             for (i, _) in dead {
                 batch.items[i].event.finalize(Delivery::Failed);
             }
@@ -544,18 +553,23 @@ impl Shared {
                         event,
                     })
                     .collect();
-                let result = dlq.lock().unwrap().append(&entries);
-                drop(entries);
-                (letters, result)
+                let mut writer = dlq.lock().unwrap();
+                let result = writer.append(&entries);
+                let size = writer.size();
+                drop((writer, entries));
+                (letters, result.map(|appended| (appended, size)))
             })
             .await
             .expect("the DLQ writer does not panic");
             letters = returned;
             match result {
-                Ok(appended) => {
+                Ok((appended, size)) => {
+                    self.metrics.dlq_bytes.set(size as i64);
                     let settled = appended.written + appended.dropped;
-                    add(&self.metrics.events_dead_lettered, appended.written);
-                    add(&self.metrics.events_dlq_dropped, appended.dropped);
+                    self.metrics
+                        .events_dead_lettered
+                        .add(appended.written as u64);
+                    self.metrics.events_dlq_dropped.add(appended.dropped as u64);
                     if appended.dropped > 0 {
                         tracing::error!(output = %self.config.id, events = appended.dropped, "dead-letter queue full (drop_newer): events dropped");
                     }

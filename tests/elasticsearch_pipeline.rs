@@ -1,0 +1,238 @@
+//! The real `sluice` binary writing to a real Elasticsearch: `sluice run -e` with the
+//! generator into `output { elasticsearch { … } }`, and `sluice dlq` reading back what
+//! Elasticsearch refused. The node is [`common::node`]'s.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use hyper::Method;
+use serde_json::Value as Json;
+
+mod common;
+use common::{count, es, node, unique};
+
+fn sluice(args: &[&str]) -> Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .env_remove("RUST_LOG")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "sluice {args:?} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// The settings that reach the test node (TLS, credentials), as configuration text.
+fn connection() -> String {
+    let node = node();
+    let mut settings = format!("hosts => [\"{}\"]", node.url);
+    if let Some(ca) = &node.ca {
+        settings += &format!(" ssl_certificate_authorities => \"{}\"", ca.display());
+    }
+    if let Some(password) = &node.password {
+        settings += &format!(" user => elastic password => \"{password}\"");
+    }
+    settings
+}
+
+/// Runs a generator of `count` events into Elasticsearch with `es_settings` until the
+/// generator ends, so every event has been delivered or dead-lettered when it returns.
+fn run(count: usize, es_settings: &str, extra_args: &[&str]) -> Output {
+    let config = format!(
+        r#"input {{ generator {{ count => {count} message => "request served"
+                   add_field => {{ "[@metadata][secret]" => "do-not-index" "service" => "web" }} }} }}
+           output {{ elasticsearch {{ {} {es_settings} retry_initial_interval => 1 retry_max_interval => 2 }} }}"#,
+        connection()
+    );
+    let mut args = vec!["run", "--api.enabled", "false", "-e", &config];
+    args.extend_from_slice(extra_args);
+    sluice(&args)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generator_events_land_in_their_daily_index_without_metadata() {
+    let prefix = unique("pipeline");
+    let before = chrono::Utc::now().format("%Y.%m.%d").to_string();
+    run(
+        300,
+        &format!(r#"index => "{prefix}-%{{+YYYY.MM.dd}}" template_name => "{prefix}""#),
+        &[],
+    );
+    let after = chrono::Utc::now().format("%Y.%m.%d").to_string();
+
+    assert_eq!(count(&format!("{prefix}-*"), "").await, 300);
+    let indices = es(
+        Method::GET,
+        &format!("/_cat/indices/{prefix}-*?format=json"),
+        None,
+    )
+    .await;
+    let names: Vec<&str> = indices
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["index"].as_str().unwrap())
+        .collect();
+    let daily = |day: &str| format!("{prefix}-{day}");
+    assert!(
+        names
+            .iter()
+            .all(|n| *n == daily(&before) || *n == daily(&after)),
+        "{names:?}"
+    );
+
+    let hits = es(Method::GET, &format!("/{prefix}-*/_search?size=300"), None).await;
+    let hits = hits["hits"]["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 300);
+    for hit in hits {
+        let source = &hit["_source"];
+        assert!(source.get("@metadata").is_none(), "{source}");
+        assert_eq!(source["service"], "web");
+        assert_eq!(source["message"], "request served");
+    }
+
+    // The built-in template was installed for the index's prefix.
+    let template = es(Method::GET, &format!("/_index_template/{prefix}"), None).await;
+    assert_eq!(
+        template["index_templates"][0]["index_template"]["index_patterns"],
+        Json::from(vec![format!("{prefix}-*")])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mapping_conflict_goes_to_the_dead_letter_queue_and_sluice_dlq_lists_it() {
+    let index = unique("pipeline-conflict");
+    // `message` is a number here, so the generator's text cannot be indexed.
+    let created = es(
+        Method::PUT,
+        &format!("/{index}"),
+        Some(r#"{"mappings":{"properties":{"message":{"type":"long"}}}}"#),
+    )
+    .await;
+    assert_eq!(created["acknowledged"], true, "{created}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_str().unwrap();
+
+    run(
+        5,
+        &format!(r#"id => "to-es" index => "{index}" manage_template => false"#),
+        &[
+            "--pipeline.id",
+            "conflicts",
+            "--dead_letter_queue.enable",
+            "true",
+            "--path.dead_letter_queue",
+            path,
+        ],
+    );
+    assert_eq!(count(&index, "").await, 0);
+
+    let listed = sluice(&["dlq", "--path", path, "--pipeline", "conflicts", "list"]);
+    let listed = String::from_utf8(listed.stdout).unwrap();
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(lines.len(), 5, "{listed}");
+    for line in lines {
+        assert!(
+            line.contains(&format!(
+                "  to-es  {index}  index  400  document_parsing_exception: "
+            )) && line.contains("failed to parse field [message] of type [long]"),
+            "{line}"
+        );
+    }
+
+    let shown = sluice(&["dlq", "--path", path, "--pipeline", "conflicts", "show"]);
+    let first: Json = serde_json::from_str(
+        String::from_utf8(shown.stdout)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(first["event"]["message"], "request served");
+    assert_eq!(first["@metadata"]["secret"], "do-not-index");
+}
+
+fn http_get(addr: &str, path: &str) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response.split("\r\n\r\n").nth(1).unwrap_or("").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_outputs_metrics_are_served_with_pipeline_and_plugin_labels() {
+    let index = unique("pipeline-metrics");
+    let config = format!(
+        r#"input {{ stdin {{}} }}
+           output {{ elasticsearch {{ id => "to-es" {} index => "{index}" manage_template => false }} }}"#,
+        connection()
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .env_remove("RUST_LOG")
+        .args([
+            "run",
+            "--pipeline.id",
+            "metered",
+            "--api.http.port",
+            "0",
+            "-e",
+            &config,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read the log to its end: a closed pipe would fail sluice's next log line.
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if let Some(addr) = line.split("addr=").nth(1) {
+                let _ = tx.send(addr.split_whitespace().next().unwrap_or("").to_owned());
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("sluice logged its API address");
+    let mut stdin = child.stdin.take().unwrap();
+    for n in 0..20 {
+        writeln!(stdin, "line {n}").unwrap();
+    }
+    stdin.flush().unwrap();
+
+    let labels = r#"pipeline="metered",plugin="to-es""#;
+    let taken = format!(r#"sluice_elasticsearch_events_total{{{labels},result="taken"}} 20"#);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let metrics = loop {
+        let metrics = http_get(&addr, "/metrics");
+        if metrics.contains(&taken) {
+            break metrics;
+        }
+        assert!(Instant::now() < deadline, "no `{taken}` in:\n{metrics}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let up = format!(
+        r#"sluice_elasticsearch_node_up{{{labels},host="{}"}} 1"#,
+        node().url
+    );
+    assert!(metrics.contains(&up), "no `{up}` in:\n{metrics}");
+    assert!(
+        metrics.contains(&format!(
+            "sluice_elasticsearch_bulk_duration_seconds_count{{{labels}}}"
+        )),
+        "{metrics}"
+    );
+
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    assert_eq!(count(&index, "").await, 20);
+}
