@@ -43,7 +43,6 @@ fn check_names_exactly_the_plugins_still_missing_in_the_seed_config() {
     assert_eq!(
         missing,
         [
-            "filter plugin `date` is not available in Sluice yet",
             "filter plugin `grok` is not available in Sluice yet",
             "filter plugin `grok` is not available in Sluice yet",
             "output plugin `elasticsearch` is not available in Sluice yet",

@@ -6,6 +6,7 @@
 //! [`FieldRef`]s. Events are read from JSON by [`json`], and rendered into strings by
 //! sprintf [`Template`]s, whose date references use [`joda`] patterns.
 
+pub mod date_parse;
 mod field_ref;
 pub mod joda;
 pub mod json;
