@@ -92,6 +92,7 @@ mod tests {
         };
         let settings = Settings::new(plugin, "filter").map_err(message)?;
         let built = compile(&settings).map_err(message)?;
+        super::CommonOptions::from_settings(&settings).map_err(message)?;
         settings.finish().map_err(message)?;
         Ok(built)
     }
