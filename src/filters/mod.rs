@@ -8,6 +8,8 @@
 mod common;
 mod date;
 mod drop;
+mod json;
+mod kv;
 mod mutate;
 
 pub use common::CommonOptions;
@@ -37,6 +39,8 @@ type Build = fn(&Settings) -> Result<Box<dyn Filter>, ConfigError>;
 pub const PLUGINS: &[(&str, Build)] = &[
     ("date", date::build),
     ("drop", drop::build),
+    ("json", json::build),
+    ("kv", kv::build),
     ("mutate", mutate::build),
 ];
 
@@ -52,8 +56,6 @@ pub const NOT_YET: &[&str] = &[
     "fingerprint",
     "geoip",
     "grok",
-    "json",
-    "kv",
     "multiline",
     "prune",
     "ruby",
