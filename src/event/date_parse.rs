@@ -348,9 +348,10 @@ impl<'a> Cursor<'a> {
             self.eat(b'+');
         }
         let digits = self.digits(max)?;
+        // A long run of pattern letters allows more digits than an `i64` holds.
         let mut value: i64 = 0;
         for d in digits.bytes() {
-            value = value * 10 + i64::from(d - b'0');
+            value = value.checked_mul(10)?.checked_add(i64::from(d - b'0'))?;
         }
         Some(if negative { -value } else { value })
     }
@@ -408,9 +409,9 @@ impl<'a> Cursor<'a> {
         None
     }
 
-    /// `Z`, or `+HH`, `+HHmm`, `+HH:mm` (and `-`).
+    /// `Z`, or `+HH`, `+HHmm`, `+HH:mm` (and `-`). Joda takes `z` for `Z` too.
     fn offset(&mut self) -> Option<FixedOffset> {
-        if self.eat(b'Z') {
+        if self.eat(b'Z') || self.eat(b'z') {
             return FixedOffset::east_opt(0);
         }
         let sign = if self.eat(b'+') {
@@ -480,7 +481,8 @@ pub fn parse_iso8601(text: &str, zone: Zone) -> Option<Timestamp> {
     let date = iso_date(&mut cursor)?;
     let mut time = NaiveTime::MIN;
     let mut offset = None;
-    if cursor.eat(b'T') {
+    // Joda reads the `T` in either case.
+    if cursor.eat(b'T') || cursor.eat(b't') {
         if cursor.peek().is_some_and(|b| b.is_ascii_digit()) {
             time = iso_time(&mut cursor)?;
         }
@@ -752,6 +754,10 @@ mod tests {
             ("yyyy-MM-dd HH:mm:ss,SSS", "2026-03-05 01:02:03"),
             ("yyyyMMdd", "202603"),
             ("yyyy Z", "2026 +2500"),
+            (
+                "yyyy-DDDDDDDDDDDDDDDDDDDDDDDD",
+                "2026-999999999999999999999999",
+            ),
         ];
         for (pattern, text) in cases {
             assert_eq!(joda(pattern, text), None, "{pattern} on {text}");
@@ -819,6 +825,7 @@ mod tests {
             ("2026-03-05T01:02:03.456Z", "2026-03-05T01:02:03.456Z"),
             ("2026-03-05T01:02:03,456Z", "2026-03-05T01:02:03.456Z"),
             ("2026-03-05T01:02:03Z", "2026-03-05T01:02:03Z"),
+            ("2026-03-05t01:02:03z", "2026-03-05T01:02:03Z"),
             ("2026-03-05T01:02:03+01:00", "2026-03-05T00:02:03Z"),
             ("2026-03-05T01:02:03-0130", "2026-03-05T02:32:03Z"),
             ("2026-03-05T01:02:03+01", "2026-03-05T00:02:03Z"),

@@ -10,7 +10,7 @@
 //! Differences from Logstash: `timezone` must be a fixed zone (an IANA name or an offset),
 //! not a `%{field}` reference; `locale` must be English, the only language Sluice has month
 //! and day names for; fractions of a second are kept to the nanosecond instead of being cut
-//! to milliseconds; an array's first element is parsed.
+//! to milliseconds.
 
 use chrono::DateTime;
 
@@ -19,7 +19,7 @@ use crate::config::error::ConfigError;
 use crate::config::settings::Settings;
 use crate::event::date_parse::{self, JodaParser, Zone};
 use crate::event::joda::JodaFormat;
-use crate::event::{write_timestamp, Event, FieldRef, Text, Timestamp, Value};
+use crate::event::{Event, FieldRef, Text, Timestamp, Value};
 
 pub struct Date {
     source: FieldRef,
@@ -111,25 +111,9 @@ fn compile(settings: &Settings) -> Result<Date, ConfigError> {
 }
 
 impl Date {
+    /// Text goes to every format; numbers only to `UNIX` and `UNIX_MS`, and nothing else
+    /// (arrays, timestamps, objects) parses, as in Logstash.
     fn parse(&self, value: &Value, now: Timestamp) -> Option<Timestamp> {
-        let value = match value {
-            Value::Array(items) => items.first()?,
-            other => other,
-        };
-        // Numbers are parsed as epochs by `UNIX` and `UNIX_MS`, and as their text by the rest.
-        let mut text = String::new();
-        let text = match value {
-            Value::String(t) => t.as_str(),
-            Value::Integer(_) | Value::Float(_) => {
-                value.write_display(&mut text);
-                &text
-            }
-            Value::Timestamp(ts) => {
-                write_timestamp(ts, &mut text);
-                &text
-            }
-            _ => return None,
-        };
         self.formats
             .iter()
             .find_map(|format| match (format, value) {
@@ -139,11 +123,14 @@ impl Date {
                 (Format::UnixMs, Value::Float(f)) if f.is_finite() => {
                     DateTime::from_timestamp_millis(*f as i64)
                 }
-                (Format::Unix, _) => date_parse::parse_unix(text),
-                (Format::UnixMs, _) => date_parse::parse_unix_ms(text),
-                (Format::Tai64n, _) => date_parse::parse_tai64n(text),
-                (Format::Iso8601, _) => date_parse::parse_iso8601(text, self.zone),
-                (Format::Joda(parser), _) => parser.parse(text, self.zone, now),
+                (_, Value::String(text)) => match format {
+                    Format::Unix => date_parse::parse_unix(text),
+                    Format::UnixMs => date_parse::parse_unix_ms(text),
+                    Format::Tai64n => date_parse::parse_tai64n(text),
+                    Format::Iso8601 => date_parse::parse_iso8601(text, self.zone),
+                    Format::Joda(parser) => parser.parse(text, self.zone, now),
+                },
+                _ => None,
             })
     }
 
@@ -274,18 +261,21 @@ mod tests {
     }
 
     #[test]
-    fn arrays_and_timestamps() {
-        let filter = date(r#"match => ["t", "ISO8601"]"#).unwrap();
-        let mut event = event_with(
-            "t",
-            Value::Array(vec![Value::from("2026-03-05T01:02:03Z"), Value::from("x")]),
-        );
-        assert_eq!(filter.filter_at(&mut event, utc(NOW)), Outcome::Matched);
-        assert_eq!(event.timestamp(), Some(utc("2026-03-05T01:02:03Z")));
-        let at = utc("2026-03-05T01:02:03.123456Z");
-        let mut event = event_with("t", Value::Timestamp(at));
-        assert_eq!(filter.filter_at(&mut event, utc(NOW)), Outcome::Matched);
-        assert_eq!(event.timestamp(), Some(at));
+    fn only_text_and_epoch_numbers_parse() {
+        let filter = date(r#"match => ["t", "ISO8601", "TAI64N"]"#).unwrap();
+        for value in [
+            Value::Array(vec![Value::from("2026-03-05T01:02:03Z")]),
+            Value::Timestamp(utc("2026-03-05T01:02:03Z")),
+            Value::Integer(1772672523),
+        ] {
+            let mut event = event_with("t", value.clone());
+            assert_eq!(
+                filter.filter_at(&mut event, utc(NOW)),
+                Outcome::Failed,
+                "{value:?}"
+            );
+            assert!(event.has_tag("_dateparsefailure"));
+        }
     }
 
     #[test]
