@@ -7,27 +7,103 @@
 //! values (without repeats unless `allow_duplicate_values`). Keys and values are slices of
 //! the source text, not copies, unless trimming leaves nothing to share.
 //!
+//! After a pair is found, in Logstash's order: `trim_key`/`trim_value` take characters off
+//! the ends, `remove_char_key`/`remove_char_value` take them out anywhere,
+//! `transform_key`/`transform_value` change case, `include_keys`/`exclude_keys` filter,
+//! `prefix` (a template) is prepended; empty values are dropped unless
+//! `allow_empty_values`. `default_keys` fill in keys the text did not have.
+//!
 //! Not supported yet: `field_split_pattern`, `value_split_pattern` (they need look-ahead the
-//! `regex` crate lacks), `recursive`, `default_keys`, `remove_char_*`, `transform_*`,
-//! `whitespace => strict` and `allow_empty_values`.
+//! `regex` crate lacks), `recursive`, `whitespace => strict`, `timeout_millis`.
 
 use regex::Regex;
 
 use super::{Filter, Outcome};
 use crate::config::error::ConfigError;
 use crate::config::settings::Settings;
-use crate::event::{Event, FieldRef, Object, Text, Value};
+use crate::event::{Event, FieldRef, Object, Template, Text, Value};
 
 pub struct Kv {
     source: FieldRef,
     target: Option<FieldRef>,
-    prefix: String,
+    prefix: Template,
     pairs: Regex,
     include_keys: Vec<String>,
     exclude_keys: Vec<String>,
-    trim_key: Vec<char>,
-    trim_value: Vec<char>,
+    key: Cleanup,
+    value: Cleanup,
     allow_duplicate_values: bool,
+    allow_empty_values: bool,
+    default_keys: Vec<(Text, Text)>,
+}
+
+/// What happens to a key, or to a value, once found.
+struct Cleanup {
+    trim: Vec<char>,
+    remove: Vec<char>,
+    transform: Option<Transform>,
+}
+
+#[derive(Clone, Copy)]
+enum Transform {
+    Lowercase,
+    Uppercase,
+    Capitalize,
+}
+
+impl Cleanup {
+    fn read(settings: &Settings, what: &'static [&'static str; 3]) -> Result<Cleanup, ConfigError> {
+        let [trim, remove, transform] = *what;
+        Ok(Cleanup {
+            trim: settings.string_or(trim, "")?.chars().collect(),
+            remove: settings.string_or(remove, "")?.chars().collect(),
+            transform: match settings.raw(transform) {
+                None => None,
+                Some(_) => Some(
+                    match settings.choice(
+                        transform,
+                        &["lowercase", "uppercase", "capitalize"],
+                        "lowercase",
+                    )? {
+                        "uppercase" => Transform::Uppercase,
+                        "capitalize" => Transform::Capitalize,
+                        _ => Transform::Lowercase,
+                    },
+                ),
+            },
+        })
+    }
+
+    /// `part` of `text` cleaned up; still a slice of `text` unless characters were removed
+    /// or the case changed.
+    fn apply(&self, text: &Text, part: &str) -> Text {
+        let trimmed = part.trim_matches(&self.trim[..]);
+        let removed = if self.remove.is_empty() || !trimmed.contains(&self.remove[..]) {
+            None
+        } else {
+            Some(trimmed.replace(&self.remove[..], ""))
+        };
+        let current = removed.as_deref().unwrap_or(trimmed);
+        let transformed = self.transform.map(|t| match t {
+            Transform::Lowercase => current.to_lowercase(),
+            Transform::Uppercase => current.to_uppercase(),
+            Transform::Capitalize => {
+                let mut chars = current.chars();
+                match chars.next() {
+                    Some(first) => first
+                        .to_uppercase()
+                        .chain(chars.flat_map(char::to_lowercase))
+                        .collect(),
+                    None => String::new(),
+                }
+            }
+        });
+        match (transformed, removed) {
+            (Some(owned), _) if owned != trimmed => Text::from(owned),
+            (_, Some(owned)) => Text::from(owned),
+            _ => text.slice_ref(trimmed),
+        }
+    }
 }
 
 pub fn build(settings: &Settings) -> Result<Box<dyn Filter>, ConfigError> {
@@ -72,13 +148,23 @@ fn compile(settings: &Settings) -> Result<Kv, ConfigError> {
     Ok(Kv {
         source: field(settings.string_or("source", "message")?)?,
         target: settings.string("target")?.map(field).transpose()?,
-        prefix: settings.string_or("prefix", "")?,
+        prefix: Template::compile(&settings.string_or("prefix", "")?)
+            .map_err(|e| settings.error(e.to_string()))?,
         pairs,
         include_keys: strings("include_keys")?,
         exclude_keys: strings("exclude_keys")?,
-        trim_key: settings.string_or("trim_key", "")?.chars().collect(),
-        trim_value: settings.string_or("trim_value", "")?.chars().collect(),
+        key: Cleanup::read(settings, &["trim_key", "remove_char_key", "transform_key"])?,
+        value: Cleanup::read(
+            settings,
+            &["trim_value", "remove_char_value", "transform_value"],
+        )?,
         allow_duplicate_values: settings.boolean_or("allow_duplicate_values", true)?,
+        allow_empty_values: settings.boolean_or("allow_empty_values", false)?,
+        default_keys: settings
+            .string_pairs("default_keys")?
+            .into_iter()
+            .map(|(k, v)| (Text::from(k.node), Text::from(v.node)))
+            .collect(),
     })
 }
 
@@ -91,9 +177,15 @@ impl Filter for Kv {
             }
             _ => return Outcome::Failed,
         };
+        let prefix = self.prefix.render_to_string(event);
         let mut found = Object::new();
         for text in &texts {
-            self.scan(text, &mut found);
+            self.scan(text, &prefix, &mut found);
+        }
+        for (key, value) in &self.default_keys {
+            if !found.contains_key(key) {
+                found.insert(key.clone(), Value::String(value.clone()));
+            }
         }
         match &self.target {
             Some(target) => {
@@ -110,23 +202,24 @@ impl Filter for Kv {
 }
 
 impl Kv {
-    fn scan(&self, text: &Text, found: &mut Object) {
+    fn scan(&self, text: &Text, prefix: &str, found: &mut Object) {
         for captures in self.pairs.captures_iter(text) {
-            let key = text.slice_ref(captures[1].trim_matches(&self.trim_key[..]));
             let Some(value) = captures.iter().skip(2).flatten().next() else {
                 continue;
             };
-            let value = text.slice_ref(value.as_str().trim_matches(&self.trim_value[..]));
+            let key = self.key.apply(text, &captures[1]);
+            let value = self.value.apply(text, value.as_str());
             if key.is_empty()
+                || (value.is_empty() && !self.allow_empty_values)
                 || (!self.include_keys.is_empty() && !self.include_keys.iter().any(|k| **k == *key))
                 || self.exclude_keys.iter().any(|k| **k == *key)
             {
                 continue;
             }
-            let key = if self.prefix.is_empty() {
+            let key = if prefix.is_empty() {
                 key
             } else {
-                Text::from(format!("{}{}", self.prefix, key))
+                Text::from(format!("{prefix}{key}"))
             };
             let value = Value::String(value);
             match found.get_mut(&key) {
@@ -230,6 +323,22 @@ mod tests {
             get(&e, "a"),
             Some(Value::Array(vec!["1".into(), "2".into()]))
         );
+    }
+
+    #[test]
+    fn cleanup_transform_defaults_and_empty_values() {
+        let e = run(
+            r#"remove_char_key => "-" remove_char_value => "'" transform_key => "uppercase"
+               transform_value => "capitalize" default_keys => { "D" => "dflt" "AB" => "unused" }"#,
+            "a-b=it's e=\"\" c=",
+        );
+        assert_eq!(get(&e, "AB"), Some("Its".into()));
+        assert_eq!(get(&e, "C"), None);
+        assert_eq!(get(&e, "E"), None);
+        assert_eq!(get(&e, "D"), Some("dflt".into()));
+        let e = run(r#"allow_empty_values => true"#, r#"e="" c=1"#);
+        assert_eq!(get(&e, "e"), Some("".into()));
+        assert_eq!(get(&e, "c"), Some("1".into()));
     }
 
     #[test]
