@@ -13,8 +13,12 @@
 //! `prefix` (a template) is prepended; empty values are dropped unless
 //! `allow_empty_values`. `default_keys` fill in keys the text did not have.
 //!
-//! Not supported yet: `field_split_pattern`, `value_split_pattern` (they need look-ahead the
-//! `regex` crate lacks), `recursive`, `whitespace => strict`, `timeout_millis`.
+//! `field_split_pattern` and `value_split_pattern` replace the character sets with regular
+//! expressions; Logstash builds one Ruby regex with look-ahead from them, which Rust's
+//! engine lacks, so [`PatternScanner`] walks the text instead, with the same result: a key
+//! runs until a separator, a value until the next field separator.
+//!
+//! Not supported yet: `recursive`, `whitespace => strict`, `timeout_millis`.
 
 use regex::Regex;
 
@@ -27,7 +31,7 @@ pub struct Kv {
     source: FieldRef,
     target: Option<FieldRef>,
     prefix: Template,
-    pairs: Regex,
+    pairs: Pairs,
     include_keys: Vec<String>,
     exclude_keys: Vec<String>,
     key: Cleanup,
@@ -35,6 +39,92 @@ pub struct Kv {
     allow_duplicate_values: bool,
     allow_empty_values: bool,
     default_keys: Vec<(Text, Text)>,
+}
+
+/// How pairs are found.
+enum Pairs {
+    /// Character sets: one regex finds every pair.
+    Chars(Regex),
+    Patterns(PatternScanner),
+}
+
+/// Finds pairs separated by regular expressions.
+struct PatternScanner {
+    /// Anchored (`^`): they are tried at one position at a time.
+    field_split: Regex,
+    value_split: Regex,
+    include_brackets: bool,
+}
+
+impl PatternScanner {
+    fn pairs<'t>(&self, text: &'t str) -> Vec<(&'t str, &'t str)> {
+        let mut pairs = Vec::new();
+        let mut at = 0;
+        while at < text.len() {
+            // Skip field separators, then read a key up to the first separator of either kind.
+            if let Some(len) = separator_at(&self.field_split, text, at) {
+                at += len;
+                continue;
+            }
+            let key_start = at;
+            let mut split = None;
+            while at < text.len() {
+                split = separator_at(&self.value_split, text, at);
+                if split.is_some() || separator_at(&self.field_split, text, at).is_some() {
+                    break;
+                }
+                at += next_char_len(text, at);
+            }
+            let Some(split_len) = split else {
+                continue;
+            };
+            let key = &text[key_start..at];
+            at += split_len;
+            let (value, end) = self.value(text, at);
+            at = end;
+            if !key.is_empty() && !value.is_empty() {
+                pairs.push((key, value));
+            }
+        }
+        pairs
+    }
+
+    /// The value starting at `at` and where it ends: quoted or bracketed, or up to the next
+    /// field separator.
+    fn value<'t>(&self, text: &'t str, at: usize) -> (&'t str, usize) {
+        let rest = &text[at..];
+        let closers: &[(char, char)] = if self.include_brackets {
+            &[('"', '"'), ('\'', '\''), ('(', ')'), ('[', ']'), ('<', '>')]
+        } else {
+            &[('"', '"'), ('\'', '\'')]
+        };
+        for &(open, close) in closers {
+            if let Some(inner) = rest.strip_prefix(open) {
+                if let Some(len) = inner.find(close) {
+                    let start = at + open.len_utf8();
+                    return (&text[start..start + len], start + len + close.len_utf8());
+                }
+            }
+        }
+        let mut end = at;
+        while end < text.len() && separator_at(&self.field_split, text, end).is_none() {
+            end += next_char_len(text, end);
+        }
+        (&text[at..end], end)
+    }
+}
+
+/// The length of the separator `regex` (anchored) matches at `at`; an empty match is no
+/// separator, or a pattern such as `\s*` would split everywhere.
+fn separator_at(regex: &Regex, text: &str, at: usize) -> Option<usize> {
+    regex
+        .find(&text[at..])
+        .map(|m| m.end())
+        .filter(|&len| len > 0)
+}
+
+fn next_char_len(text: &str, at: usize) -> usize {
+    text[at..].chars().next().map_or(1, char::len_utf8)
 }
 
 /// What happens to a key, or to a value, once found.
@@ -128,16 +218,43 @@ fn compile(settings: &Settings) -> Result<Kv, ConfigError> {
         }
     }
     let include_brackets = settings.boolean_or("include_brackets", true)?;
-    let (fs, vs) = (class(&field_split), class(&value_split));
-    // A key is anything up to a value separator (a backslash-escaped space included); the
-    // value is quoted, bracketed, or runs to the next field separator.
-    let mut value = String::from(r#"(?:"([^"]*)"|'([^']*)'"#);
-    if include_brackets {
-        value.push_str(r"|\(([^)]*)\)|\[([^\]]*)\]|<([^>]*)>");
-    }
-    value.push_str(&format!(r"|((?:\\ |[^{fs}])+))"));
-    let pattern = format!(r"((?:\\ |[^{fs}{vs}])+)\s*[{vs}]\s*{value}");
-    let pairs = Regex::new(&pattern).map_err(|e| settings.error(e.to_string()))?;
+    let pattern = |name| -> Result<Option<Regex>, ConfigError> {
+        let Some(source) = settings.string(name)? else {
+            return Ok(None);
+        };
+        Regex::new(&format!("^(?:{source})"))
+            .map(Some)
+            .map_err(|e| settings.error(format!("invalid `{name}`: {e}")))
+    };
+    let field_split_pattern = pattern("field_split_pattern")?;
+    let value_split_pattern = pattern("value_split_pattern")?;
+    let pairs = if field_split_pattern.is_some() || value_split_pattern.is_some() {
+        let or_chars = |regex: Option<Regex>, chars: &str| {
+            regex.unwrap_or_else(|| {
+                Regex::new(&format!("^[{}]", class(chars))).expect("an escaped class compiles")
+            })
+        };
+        // Whitespace around the value separator belongs to it, as in lenient mode.
+        let value_split = or_chars(value_split_pattern, &value_split);
+        let value_split = Regex::new(&format!(r"^\s*(?:{})\s*", &value_split.as_str()[1..]))
+            .map_err(|e| settings.error(e.to_string()))?;
+        Pairs::Patterns(PatternScanner {
+            field_split: or_chars(field_split_pattern, &field_split),
+            value_split,
+            include_brackets,
+        })
+    } else {
+        let (fs, vs) = (class(&field_split), class(&value_split));
+        // A key is anything up to a value separator (a backslash-escaped space included); the
+        // value is quoted, bracketed, or runs to the next field separator.
+        let mut value = String::from(r#"(?:"([^"]*)"|'([^']*)'"#);
+        if include_brackets {
+            value.push_str(r"|\(([^)]*)\)|\[([^\]]*)\]|<([^>]*)>");
+        }
+        value.push_str(&format!(r"|((?:\\ |[^{fs}])+))"));
+        let pattern = format!(r"((?:\\ |[^{fs}{vs}])+)\s*[{vs}]\s*{value}");
+        Pairs::Chars(Regex::new(&pattern).map_err(|e| settings.error(e.to_string()))?)
+    };
     let strings = |name| -> Result<Vec<String>, ConfigError> {
         Ok(settings
             .string_list(name)?
@@ -203,12 +320,21 @@ impl Filter for Kv {
 
 impl Kv {
     fn scan(&self, text: &Text, prefix: &str, found: &mut Object) {
-        for captures in self.pairs.captures_iter(text) {
-            let Some(value) = captures.iter().skip(2).flatten().next() else {
-                continue;
-            };
-            let key = self.key.apply(text, &captures[1]);
-            let value = self.value.apply(text, value.as_str());
+        let pairs = match &self.pairs {
+            Pairs::Chars(regex) => regex
+                .captures_iter(text)
+                .filter_map(|c| {
+                    Some((
+                        c.get(1)?.as_str(),
+                        c.iter().skip(2).flatten().next()?.as_str(),
+                    ))
+                })
+                .collect(),
+            Pairs::Patterns(scanner) => scanner.pairs(text),
+        };
+        for (key, value) in pairs {
+            let key = self.key.apply(text, key);
+            let value = self.value.apply(text, value);
             if key.is_empty()
                 || (value.is_empty() && !self.allow_empty_values)
                 || (!self.include_keys.is_empty() && !self.include_keys.iter().any(|k| **k == *key))
@@ -339,6 +465,32 @@ mod tests {
         let e = run(r#"allow_empty_values => true"#, r#"e="" c=1"#);
         assert_eq!(get(&e, "e"), Some("".into()));
         assert_eq!(get(&e, "c"), Some("1".into()));
+    }
+
+    #[test]
+    fn split_patterns() {
+        let e = run(
+            r#"field_split_pattern => ", *|;;" value_split_pattern => ":=""#,
+            r#"a:=1, b := "x, y";;c:=[z] ,  d:=4 e"#,
+        );
+        assert_eq!(get(&e, "a"), Some("1".into()));
+        assert_eq!(get(&e, "b"), Some("x, y".into()));
+        assert_eq!(get(&e, "c"), Some("z".into()));
+        assert_eq!(get(&e, "d"), Some("4 e".into()));
+        // One pattern given, the other split stays a character set.
+        let e = run(r#"field_split_pattern => "\|\|""#, "a=1 2||b=3||=4||c");
+        assert_eq!(get(&e, "a"), Some("1 2".into()));
+        assert_eq!(get(&e, "b"), Some("3".into()));
+        assert_eq!(get(&e, "c"), None);
+        let error =
+            crate::filters::tests::compile_with("kv", r#"value_split_pattern => "(""#, compile)
+                .err()
+                .unwrap();
+        assert!(error.contains("invalid `value_split_pattern`"), "{error}");
+        // A separator that can match nothing only splits where it matches something.
+        let e = run(r#"field_split_pattern => "\s*""#, "a=1  b=2");
+        assert_eq!(get(&e, "a"), Some("1".into()));
+        assert_eq!(get(&e, "b"), Some("2".into()));
     }
 
     #[test]
