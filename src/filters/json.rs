@@ -2,10 +2,12 @@
 //!
 //! Decoding shares the field's buffer: strings without escapes in the result are slices of
 //! the source text, not copies. Without `target` the document must be an object; its keys
-//! become top-level fields, and an `@timestamp` among them is read as ISO 8601 (when it is
-//! not, the event keeps its timestamp, the text goes to `_@timestamp` and the event is
-//! tagged `_timestampparsefailure`, as in Logstash). Text that is not JSON tags the event
-//! `tag_on_failure` (`_jsonparsefailure`) unless `skip_on_invalid_json` is set.
+//! become fields (a key such as `[a][b]` is a field reference, as in Logstash), and an
+//! `@timestamp` among them is read as ISO 8601; when it is not, the event gets the current
+//! time, the text goes to `_@timestamp` and the event is tagged `_timestampparsefailure`.
+//! Text that is not JSON tags the event `tag_on_failure` (`_jsonparsefailure`) and is
+//! logged; `skip_on_invalid_json` only silences the log line: the current Logstash plugin
+//! tags either way. A missing, `null` or `false` source is left alone.
 
 use super::{Filter, Outcome};
 use crate::config::error::ConfigError;
@@ -47,8 +49,9 @@ fn compile(settings: &Settings) -> Result<Json, ConfigError> {
 
 impl Filter for Json {
     fn filter(&self, event: &mut Event) -> Outcome {
-        let Some(source) = event.get(&self.source) else {
-            return Outcome::Failed;
+        let source = match event.get(&self.source) {
+            None | Some(Value::Null | Value::Boolean(false)) => return Outcome::Failed,
+            Some(source) => source,
         };
         let parsed = match source {
             // Cloning a `Text` clones a reference to its buffer, not the bytes.
@@ -57,8 +60,9 @@ impl Filter for Json {
         };
         let Some(parsed) = parsed else {
             if !self.skip_on_invalid_json {
-                self.tag(event);
+                tracing::warn!(source = %self.source, "the json filter's source is not JSON");
             }
+            self.tag(event);
             return Outcome::Failed;
         };
         if let Some(target) = &self.target {
@@ -77,7 +81,8 @@ impl Filter for Json {
             if key.as_str() == TIMESTAMP {
                 set_timestamp(event, value);
             } else {
-                event.insert(&FieldRef::top(key), value.clone());
+                let field = FieldRef::parse(key).unwrap_or_else(|_| FieldRef::top(key));
+                event.insert(&field, value.clone());
             }
         }
         Outcome::Matched
@@ -101,7 +106,8 @@ fn set_timestamp(event: &mut Event, value: &Value) {
     match parsed {
         Some(ts) => event.set_timestamp(ts),
         None => {
-            event.insert(&FieldRef::top("_@timestamp"), value.clone());
+            event.set_timestamp(crate::event::now());
+            event.insert(&FieldRef::top("_@timestamp"), value.to_display().into());
             event.add_tag(Text::from_static("_timestampparsefailure"));
         }
     }
@@ -172,7 +178,7 @@ mod tests {
         let mut e = event("{not json");
         let filter = json(r#"source => "message" skip_on_invalid_json => true"#);
         assert_eq!(filter.filter(&mut e), Outcome::Failed);
-        assert!(!e.has_tag("_jsonparsefailure"));
+        assert!(e.has_tag("_jsonparsefailure"));
         // A scalar cannot be spread over the event.
         let mut e = event("42");
         let filter = json(r#"source => "message" tag_on_failure => ["bad"]"#);
@@ -181,9 +187,25 @@ mod tests {
     }
 
     #[test]
+    fn keys_are_field_references() {
+        let mut e = event(r#"{"[a][b]": 1, "[bad": 2}"#);
+        assert_eq!(
+            json(r#"source => "message""#).filter(&mut e),
+            Outcome::Matched
+        );
+        assert_eq!(get(&e, "[a][b]"), Some(Value::Integer(1)));
+        assert_eq!(e.get(&FieldRef::top("[bad")), Some(&Value::Integer(2)));
+    }
+
+    #[test]
     fn missing_or_non_string_source() {
         let filter = json(r#"source => "other""#);
         let mut e = event("{}");
+        assert_eq!(filter.filter(&mut e), Outcome::Failed);
+        assert!(!e.has_tag("_jsonparsefailure"));
+        let mut fields = Object::new();
+        fields.insert(Text::from("other"), Value::Null);
+        let mut e = Event::new(fields);
         assert_eq!(filter.filter(&mut e), Outcome::Failed);
         assert!(!e.has_tag("_jsonparsefailure"));
         let mut fields = Object::new();
@@ -202,11 +224,12 @@ mod tests {
             e.timestamp().map(|t| t.to_rfc3339()),
             Some("2026-03-05T01:02:03.456+00:00".to_owned())
         );
-        let mut e = event(r#"{"@timestamp": "soon"}"#);
-        let before = e.timestamp();
+        let mut e = event(r#"{"@timestamp": 12}"#);
+        let old = chrono::DateTime::from_timestamp(0, 0).unwrap();
+        e.set_timestamp(old);
         assert_eq!(filter.filter(&mut e), Outcome::Matched);
-        assert_eq!(e.timestamp(), before);
-        assert_eq!(get(&e, "_@timestamp"), Some("soon".into()));
+        assert!(e.timestamp().is_some_and(|t| t > old));
+        assert_eq!(get(&e, "_@timestamp"), Some("12".into()));
         assert!(e.has_tag("_timestampparsefailure"));
     }
 
