@@ -11,7 +11,9 @@
 //! the ends, `remove_char_key`/`remove_char_value` take them out anywhere,
 //! `transform_key`/`transform_value` change case, `include_keys`/`exclude_keys` filter,
 //! `prefix` (a template) is prepended; empty values are dropped unless
-//! `allow_empty_values`. `default_keys` fill in keys the text did not have.
+//! `allow_empty_values`. `default_keys` fill in keys the text did not have. Keys are field
+//! references (`[a][b]=1` nests). An event where nothing was found (no source, no pairs,
+//! no defaults) is not a match, so the common options do not apply, as in Logstash.
 //!
 //! `field_split_pattern` and `value_split_pattern` replace the character sets with regular
 //! expressions; Logstash builds one Ruby regex with look-ahead from them, which Rust's
@@ -292,7 +294,8 @@ impl Filter for Kv {
             Some(Value::Array(items)) => {
                 items.iter().filter_map(|v| v.as_text().cloned()).collect()
             }
-            _ => return Outcome::Failed,
+            // Nothing to scan; `default_keys` may still apply, as in Logstash.
+            _ => Vec::new(),
         };
         let prefix = self.prefix.render_to_string(event);
         let mut found = Object::new();
@@ -304,13 +307,19 @@ impl Filter for Kv {
                 found.insert(key.clone(), Value::String(value.clone()));
             }
         }
+        // Finding nothing is not a match: the common options do not apply.
+        if found.is_empty() {
+            return Outcome::Failed;
+        }
         match &self.target {
             Some(target) => {
                 event.insert(target, Value::Object(found));
             }
             None => {
                 for (key, value) in found.iter() {
-                    event.insert(&FieldRef::top(key), value.clone());
+                    // Keys are field references (`[a][b]=1` nests), as in Logstash.
+                    let field = FieldRef::parse(key).unwrap_or_else(|_| FieldRef::top(key));
+                    event.insert(&field, value.clone());
                 }
             }
         }
@@ -494,9 +503,23 @@ mod tests {
     }
 
     #[test]
-    fn missing_source_does_not_match() {
+    fn finding_nothing_does_not_match() {
         let mut e = Event::from_message(Text::from("a=1"));
         assert_eq!(kv(r#"source => "other""#).filter(&mut e), Outcome::Failed);
         assert_eq!(get(&e, "a"), None);
+        let mut e = Event::from_message(Text::from("no pairs here"));
+        assert_eq!(kv("").filter(&mut e), Outcome::Failed);
+        // Defaults apply even without a source.
+        let mut e = Event::from_message(Text::from("a=1"));
+        let filter = kv(r#"source => "other" default_keys => { "d" => "x" }"#);
+        assert_eq!(filter.filter(&mut e), Outcome::Matched);
+        assert_eq!(get(&e, "d"), Some("x".into()));
+    }
+
+    #[test]
+    fn keys_are_field_references() {
+        let e = run("", "[a][b]=1 [c=2");
+        assert_eq!(get(&e, "[a][b]"), Some("1".into()));
+        assert_eq!(e.get(&FieldRef::top("[c")), Some(&"2".into()));
     }
 }
