@@ -233,7 +233,7 @@ impl Mutate {
             // Stripping only narrows the string: keep a slice of the same buffer.
             if let Some(value) = event.get_mut(field) {
                 for_each_string(value, &mut |t: &mut Text| {
-                    let trimmed = t.trim();
+                    let trimmed = ruby_strip(t);
                     if trimmed.len() != t.len() {
                         *t = t.slice_ref(trimmed);
                     }
@@ -359,6 +359,12 @@ fn into_array(value: Option<Value>) -> Vec<Value> {
         Some(Value::Array(items)) => items,
         Some(other) => vec![other],
     }
+}
+
+/// Ruby's `String#strip`: only ASCII whitespace and NUL count, not Unicode spaces such as
+/// U+00A0, which Rust's `trim` would also take.
+fn ruby_strip(s: &str) -> &str {
+    s.trim_matches(|c| matches!(c, '\0' | '\t' | '\n' | '\x0b' | '\x0c' | '\r' | ' '))
 }
 
 /// Ruby's `String#capitalize`: the first character upper case, the rest lower case.

@@ -69,7 +69,7 @@ fn swap_separators(text: &Text) -> String {
 
 /// Ruby's `String#strip` then `delete(',')`: the thousands separators go.
 fn clean(text: &str) -> String {
-    text.trim_matches(|c: char| c.is_ascii_whitespace() || c == '\0' || c == '\x0b')
+    super::ruby_strip(text)
         .chars()
         .filter(|&c| c != ',')
         .collect()
