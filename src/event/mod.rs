@@ -4,8 +4,10 @@
 //! a separate `@metadata` tree that outputs never write, and the [`Finalizers`] that tie it to
 //! the receipts of the batches it came from. Fields are read and written through compiled
 //! [`FieldRef`]s. Events are read from JSON by [`json`], and rendered into strings by
-//! sprintf [`Template`]s, whose date references use [`joda`] patterns.
+//! sprintf [`Template`]s, whose date references use [`joda`] patterns; [`date_parse`] reads
+//! dates back, for the `date` filter.
 
+pub mod date_parse;
 mod field_ref;
 pub mod joda;
 pub mod json;

@@ -6,8 +6,11 @@
 //! no filter implements them itself.
 
 mod common;
+mod date;
 mod drop;
 pub mod grok;
+mod json;
+mod kv;
 mod mutate;
 
 pub use common::CommonOptions;
@@ -35,8 +38,11 @@ type Build = fn(&Settings) -> Result<Box<dyn Filter>, ConfigError>;
 
 /// Every filter Sluice has, by its Logstash name.
 pub const PLUGINS: &[(&str, Build)] = &[
+    ("date", date::build),
     ("drop", drop::build),
     ("grok", grok::plugin::build),
+    ("json", json::build),
+    ("kv", kv::build),
     ("mutate", mutate::build),
 ];
 
@@ -46,14 +52,11 @@ pub const NOT_YET: &[&str] = &[
     "cidr",
     "clone",
     "csv",
-    "date",
     "dissect",
     "dns",
     "elapsed",
     "fingerprint",
     "geoip",
-    "json",
-    "kv",
     "multiline",
     "prune",
     "ruby",
@@ -67,3 +70,33 @@ pub const NOT_YET: &[&str] = &[
     "uuid",
     "xml",
 ];
+
+#[cfg(test)]
+mod tests {
+    use crate::config::ast::{SectionKind, Statement};
+    use crate::config::error::ConfigError;
+    use crate::config::settings::Settings;
+    use crate::config::source::FileId;
+
+    /// Compiles `filter { name { settings } }` with `compile`, then reports unknown settings
+    /// as the pipeline compiler does; errors as text.
+    pub fn compile_with<T>(
+        name: &str,
+        settings: &str,
+        compile: impl FnOnce(&Settings) -> Result<T, ConfigError>,
+    ) -> Result<T, String> {
+        let text = format!("filter {{ {name} {{ {settings} }} }}");
+        let message = |e: ConfigError| format!("{} {}", e.message, e.help.unwrap_or_default());
+        let sections = crate::config::grammar::parse(&text, FileId(0), false).map_err(message)?;
+        let section = &sections[0];
+        assert_eq!(section.kind, SectionKind::Filter);
+        let Statement::Plugin(plugin) = &section.body[0] else {
+            panic!("not a plugin: {text}");
+        };
+        let settings = Settings::new(plugin, "filter").map_err(message)?;
+        let built = compile(&settings).map_err(message)?;
+        super::CommonOptions::from_settings(&settings).map_err(message)?;
+        settings.finish().map_err(message)?;
+        Ok(built)
+    }
+}
