@@ -1,0 +1,254 @@
+//! The `email` output of the real `sluice` binary against a real SMTP server: aiosmtpd 1.4.6
+//! (`tests/peers/smtp_sink.py`), which records every message it accepts as a JSON line.
+//!
+//! The server runs from the virtualenv `scripts/test.sh` makes (`target/smtp-venv`), or from
+//! the Python named by `SLUICE_SMTP_PYTHON`.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value as Json;
+
+fn sluice() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sluice"));
+    command.env_remove("RUST_LOG");
+    command
+}
+
+fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("SLUICE_SMTP_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/smtp-venv/bin/python");
+    assert!(
+        venv.is_file(),
+        "no SMTP test server: run scripts/test.sh, or `python3 -m venv target/smtp-venv && \
+         target/smtp-venv/bin/pip install aiosmtpd==1.4.6`"
+    );
+    venv
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A running aiosmtpd; killed when dropped.
+struct SmtpSink {
+    child: Child,
+    out: PathBuf,
+}
+
+impl SmtpSink {
+    fn start(port: u16, dir: &Path) -> SmtpSink {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/smtp_sink.py");
+        let out = dir.join("mails.jsonl");
+        let mut child = Command::new(python())
+            .arg(script)
+            .arg(port.to_string())
+            .arg(&out)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "ready", "the SMTP server did not start");
+        SmtpSink { child, out }
+    }
+
+    fn mails(&self) -> Vec<Json> {
+        std::fs::read_to_string(&self.out)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `config` to completion (its generator ends) and checks that sluice exited cleanly.
+fn run(config: &str) {
+    let output = sluice()
+        .args(["run", "--api.enabled", "false", "-e", config])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn text(mail: &Json, key: &str) -> String {
+    mail[key].as_str().unwrap_or_default().trim_end().to_owned()
+}
+
+#[test]
+fn seed_style_config_mails_the_rendered_subject_and_body_to_every_recipient() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let sink = SmtpSink::start(port, dir.path());
+    run(&format!(
+        r#"input {{ generator {{ count => 3 lines => ["db down"] }} }}
+output {{ email {{
+  address => "127.0.0.1" port => {port}
+  to => "team@mangakai.com, oncall@mangakai.com" cc => "lead@mangakai.com" bcc => "audit@mangakai.com"
+  subject => "Error in MangakAI Application (#%{{[event][sequence]}})"
+  body => "Error detected: %{{message}}"
+}} }}"#
+    ));
+    let mut mails = sink.mails();
+    assert_eq!(mails.len(), 3, "{mails:?}");
+    mails.sort_by_key(|m| text(m, "subject"));
+    for (i, mail) in mails.iter().enumerate() {
+        assert_eq!(
+            text(mail, "subject"),
+            format!("Error in MangakAI Application (#{i})")
+        );
+        assert_eq!(text(mail, "body"), "Error detected: db down");
+        assert_eq!(text(mail, "from"), "logstash.alert@example.com");
+        assert_eq!(
+            mail["to"],
+            serde_json::json!([
+                "team@mangakai.com",
+                "oncall@mangakai.com",
+                "lead@mangakai.com",
+                "audit@mangakai.com"
+            ])
+        );
+        assert_eq!(text(mail, "cc"), "lead@mangakai.com");
+        assert!(
+            mail["bcc_header"].is_null(),
+            "Bcc must not be shown: {mail}"
+        );
+    }
+}
+
+#[test]
+fn mails_wait_for_a_server_that_comes_up_later_and_none_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = format!(
+        r#"input {{ generator {{ count => 5 lines => ["late"] }} }}
+output {{ email {{
+  address => "127.0.0.1" port => {port} to => "team@mangakai.com"
+  subject => "alert %{{[event][sequence]}}" body => "%{{message}}"
+  retry_initial_interval => 1 retry_max_interval => 2
+}} }}"#
+    );
+    let mut child = sluice()
+        .args(["run", "--api.enabled", "false", "-e", &config])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Start the server only once sluice has seen it missing.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "sluice ended early"
+        );
+        if line.contains("sending failed; will retry") {
+            break;
+        }
+    }
+    let sink = SmtpSink::start(port, dir.path());
+    // Keep reading stderr so sluice never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "sluice did not finish");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success());
+    let mut subjects: Vec<String> = sink.mails().iter().map(|m| text(m, "subject")).collect();
+    subjects.sort();
+    assert_eq!(
+        subjects,
+        ["alert 0", "alert 1", "alert 2", "alert 3", "alert 4"]
+    );
+}
+
+#[test]
+fn a_storm_becomes_a_few_digest_mails_whose_counts_add_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let sink = SmtpSink::start(port, dir.path());
+    run(&format!(
+        r#"input {{ generator {{ count => 10000 lines => ["storm"] }} }}
+output {{ email {{
+  address => "127.0.0.1" port => {port} to => "team@mangakai.com"
+  subject => "Error in MangakAI Application" body => "Error detected: %{{message}} %{{[event][sequence]}}"
+  digest_interval => 2 digest_max_events => 3
+}} }}"#
+    ));
+    let mails = sink.mails();
+    assert!(
+        !mails.is_empty() && mails.len() < 100,
+        "{} mails",
+        mails.len()
+    );
+    let mut total = 0;
+    for mail in &mails {
+        let subject = text(mail, "subject");
+        let count: usize = subject
+            .strip_prefix('[')
+            .and_then(|s| s.strip_suffix(" events] Error in MangakAI Application"))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("not a digest subject: {subject}"));
+        let body = text(mail, "body");
+        assert!(
+            body.starts_with(&format!("{count} events in 2 s; the first ")),
+            "{body}"
+        );
+        let shown = body.matches("Error detected: storm ").count();
+        assert_eq!(shown, count.min(3), "{body}");
+        total += count;
+    }
+    assert_eq!(total, 10_000);
+}
+
+#[test]
+fn settings_logstash_has_but_sluice_cannot_honour_are_refused_with_a_hint() {
+    for (setting, hint) in [
+        (
+            r#"template_file => "/etc/alert.mustache""#,
+            "write the mail with `body`/`htmlbody`",
+        ),
+        (r#"authentication => "cram_md5""#, "use `plain` or `login`"),
+        (r#"via => "sendmail""#, "smtp"),
+        ("use_tls => true implicit_tls => true", "exclude each other"),
+    ] {
+        let output = sluice()
+            .args([
+                "check",
+                "-e",
+                &format!(
+                    r#"input {{ generator {{}} }} output {{ email {{ to => "a@b.c" {setting} }} }}"#
+                ),
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(1), "{setting}: {stderr}");
+        assert!(stderr.contains(hint), "{setting}: {stderr}");
+    }
+}
