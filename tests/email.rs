@@ -46,12 +46,32 @@ struct SmtpSink {
 
 impl SmtpSink {
     fn start(port: u16, dir: &Path) -> SmtpSink {
+        SmtpSink::spawn(port, dir, &[])
+    }
+
+    /// A server that requires STARTTLS with `cert_and_key`, then AUTH as `(user, password)`.
+    fn start_secured(
+        port: u16,
+        dir: &Path,
+        cert_and_key: &[&Path; 2],
+        (user, password): (&str, &str),
+    ) -> SmtpSink {
+        let [cert, key] = cert_and_key.map(|p| p.to_str().unwrap().to_owned());
+        SmtpSink::spawn(
+            port,
+            dir,
+            &[cert, key, user.to_owned(), password.to_owned()],
+        )
+    }
+
+    fn spawn(port: u16, dir: &Path, extra: &[String]) -> SmtpSink {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/smtp_sink.py");
         let out = dir.join("mails.jsonl");
         let mut child = Command::new(python())
             .arg(script)
             .arg(port.to_string())
             .arg(&out)
+            .args(extra)
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
@@ -251,4 +271,46 @@ fn settings_logstash_has_but_sluice_cannot_honour_are_refused_with_a_hint() {
         assert_eq!(output.status.code(), Some(1), "{setting}: {stderr}");
         assert!(stderr.contains(hint), "{setting}: {stderr}");
     }
+}
+
+#[test]
+fn starttls_and_auth_plain_reach_a_server_that_requires_both() {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    let path = |name: &str| dir.path().join(name);
+    std::fs::write(path("ca.pem"), ca.pem()).unwrap();
+    std::fs::write(path("server.pem"), cert.pem()).unwrap();
+    std::fs::write(path("server.key"), key.serialize_pem()).unwrap();
+
+    let port = free_port();
+    let sink = SmtpSink::start_secured(
+        port,
+        dir.path(),
+        &[&path("server.pem"), &path("server.key")],
+        ("alerts", "s3cret"),
+    );
+    run(&format!(
+        r#"input {{ generator {{ count => 1 lines => ["db down"] }} }}
+output {{ email {{
+  address => "127.0.0.1" port => {port} use_tls => true
+  ssl_certificate_authorities => "{ca}"
+  username => "alerts" password => "s3cret" authentication => "plain"
+  to => "team@mangakai.com" subject => "secured" body => "%{{message}}"
+}} }}"#,
+        ca = path("ca.pem").display()
+    ));
+    let mails = sink.mails();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(text(&mails[0], "subject"), "secured");
+    assert_eq!(text(&mails[0], "login"), "alerts/PLAIN");
+    assert_eq!(mails[0]["tls"], true);
 }

@@ -90,7 +90,17 @@ pub fn build(settings: &Settings) -> Result<Box<dyn Output>, ConfigError> {
         ));
     }
     let address = settings.string_or("address", "localhost")?;
-    let tls = ServerConfig::tls(&address, use_tls, implicit_tls)
+    let mut extra_roots = Vec::new();
+    for file in settings.string_list("ssl_certificate_authorities")? {
+        let pem = std::fs::read(&file.node).map_err(|e| {
+            settings.error(format!(
+                "`ssl_certificate_authorities` {:?}: {e}",
+                file.node
+            ))
+        })?;
+        extra_roots.push(pem);
+    }
+    let tls = ServerConfig::tls(&address, use_tls, implicit_tls, &extra_roots)
         .map_err(|e| settings.error(format!("`address` {address:?} for TLS: {e}")))?;
     let username = settings.string("username")?;
     let password = settings.string("password")?;

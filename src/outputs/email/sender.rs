@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -33,11 +33,23 @@ pub struct ServerConfig {
 impl ServerConfig {
     /// How to speak TLS to `address`: STARTTLS (`use_tls`, required rather than
     /// opportunistic, see docs/EMAIL.md), or TLS from the first byte (`implicit_tls`, SMTPS).
-    pub fn tls(address: &str, starttls: bool, implicit: bool) -> Result<Option<Tls>, String> {
+    /// The server's certificate must chain to the Mozilla roots or to one of `extra_roots`
+    /// (PEM files' contents).
+    pub fn tls(
+        address: &str,
+        starttls: bool,
+        implicit: bool,
+        extra_roots: &[Vec<u8>],
+    ) -> Result<Option<Tls>, String> {
         if !starttls && !implicit {
             return Ok(None);
         }
-        let params = TlsParameters::new(address.to_owned()).map_err(|e| e.to_string())?;
+        let mut builder = TlsParameters::builder(address.to_owned());
+        for pem in extra_roots {
+            builder = builder
+                .add_root_certificate(Certificate::from_pem(pem).map_err(|e| e.to_string())?);
+        }
+        let params = builder.build_rustls().map_err(|e| e.to_string())?;
         Ok(Some(if implicit {
             Tls::Wrapper(params)
         } else {
