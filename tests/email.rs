@@ -117,10 +117,12 @@ fn text(mail: &Json, key: &str) -> String {
 }
 
 #[test]
-fn seed_style_config_mails_the_rendered_subject_and_body_to_every_recipient() {
+fn seed_style_config_mails_the_rendered_subject_bodies_and_attachment_to_every_recipient() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let sink = SmtpSink::start(port, dir.path());
+    let runbook = dir.path().join("runbook.txt");
+    std::fs::write(&runbook, "restart the database").unwrap();
     run(&format!(
         r#"input {{ generator {{ count => 3 lines => ["db down"] }} }}
 output {{ email {{
@@ -128,7 +130,9 @@ output {{ email {{
   to => "team@mangakai.com, oncall@mangakai.com" cc => "lead@mangakai.com" bcc => "audit@mangakai.com"
   subject => "Error in MangakAI Application (#%{{[event][sequence]}})"
   body => "Error detected: %{{message}}"
-}} }}"#
+  htmlbody => "<b>%{{message}}</b>" attachments => ["{runbook}"]
+}} }}"#,
+        runbook = runbook.display()
     ));
     let mut mails = sink.mails();
     assert_eq!(mails.len(), 3, "{mails:?}");

@@ -1,6 +1,6 @@
 """A real SMTP server for the email output's tests: aiosmtpd 1.4.6 on 127.0.0.1:PORT that
 appends every message it accepts to OUT as one JSON line (envelope sender and recipients,
-Subject, the text body, who logged in, whether the session was TLS). Prints "ready" once it
+Subject, the text and HTML bodies, attachments, who logged in, whether the session was TLS). Prints "ready" once it
 listens; runs until killed.
 
     python smtp_sink.py PORT OUT [CERT KEY USER PASSWORD]
@@ -27,6 +27,7 @@ class Record:
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         body = message.get_body(preferencelist=("plain", "html"))
+        html = message.get_body(preferencelist=("html",))
         line = json.dumps(
             {
                 "from": envelope.mail_from,
@@ -35,6 +36,12 @@ class Record:
                 "cc": message["Cc"],
                 "bcc_header": message["Bcc"],
                 "body": body.get_content() if body is not None else "",
+                "html": html.get_content() if html is not None else None,
+                "html_type": html["Content-Type"] if html is not None else None,
+                "attachments": [
+                    {"name": a.get_filename(), "content": a.get_content().decode()}
+                    for a in message.iter_attachments()
+                ],
                 "login": session.auth_data.decode() if session.auth_data else None,
                 "tls": session.ssl is not None,
             }
