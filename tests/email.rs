@@ -4,7 +4,7 @@
 //! The server runs from the virtualenv `scripts/test.sh` makes (`target/smtp-venv`), or from
 //! the Python named by `SLUICE_SMTP_PYTHON`.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -112,8 +112,14 @@ fn run(config: &str) {
     );
 }
 
+/// A recorded field, with the mail's CRLF line ends as `\n` and no trailing blank lines.
 fn text(mail: &Json, key: &str) -> String {
-    mail[key].as_str().unwrap_or_default().trim_end().to_owned()
+    mail[key]
+        .as_str()
+        .unwrap_or_default()
+        .replace("\r\n", "\n")
+        .trim_end()
+        .to_owned()
 }
 
 #[test]
@@ -211,22 +217,52 @@ output {{ email {{
     );
 }
 
+/// Waits until the server has recorded `n` mails.
+fn wait_for_mails(sink: &SmtpSink, n: usize) -> Vec<Json> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let mails = sink.mails();
+        if mails.len() >= n {
+            return mails;
+        }
+        assert!(Instant::now() < deadline, "{} of {n} mails", mails.len());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 #[test]
 fn a_storm_becomes_a_few_digest_mails_whose_counts_add_up() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let sink = SmtpSink::start(port, dir.path());
-    run(&format!(
-        r#"input {{ generator {{ count => 10000 lines => ["storm"] }} }}
+    let config = format!(
+        r#"input {{ stdin {{}} }}
 output {{ email {{
   address => "127.0.0.1" port => {port} to => "team@mangakai.com"
-  subject => "Error in MangakAI Application" body => "Error detected: %{{message}} %{{[event][sequence]}}"
-  digest_interval => 2 digest_max_events => 3
+  subject => "Error in MangakAI Application" body => "Error detected: %{{message}}"
+  digest_interval => 1 digest_max_events => 3
 }} }}"#
-    ));
+    );
+    let mut child = sluice()
+        .args(["run", "--api.enabled", "false", "-e", &config])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let lines = |range: std::ops::Range<usize>| -> String {
+        range.map(|i| format!("storm {i}\n")).collect()
+    };
+    stdin.write_all(lines(0..6_000).as_bytes()).unwrap();
+    // With stdin still open, only the end of an interval can send this mail.
+    wait_for_mails(&sink, 1);
+    stdin.write_all(lines(6_000..10_000).as_bytes()).unwrap();
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+
     let mails = sink.mails();
     assert!(
-        !mails.is_empty() && mails.len() < 100,
+        mails.len() >= 2 && mails.len() < 100,
         "{} mails",
         mails.len()
     );
@@ -239,15 +275,27 @@ output {{ email {{
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("not a digest subject: {subject}"));
         let body = text(mail, "body");
+        let shown = count.min(3);
         assert!(
-            body.starts_with(&format!("{count} events in 2 s; the first ")),
+            body.starts_with(&format!("{count} events in 1 s; the first {shown}:")),
             "{body}"
         );
-        let shown = body.matches("Error detected: storm ").count();
-        assert_eq!(shown, count.min(3), "{body}");
+        assert_eq!(
+            body.matches("Error detected: storm ").count(),
+            shown,
+            "{body}"
+        );
         total += count;
     }
     assert_eq!(total, 10_000);
+    // The first digest shows the first events, in order.
+    assert!(
+        text(&mails[0], "body").ends_with(
+            "---\nError detected: storm 0\n---\nError detected: storm 1\n---\nError detected: storm 2"
+        ),
+        "{}",
+        text(&mails[0], "body")
+    );
 }
 
 #[test]
