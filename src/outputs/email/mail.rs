@@ -134,3 +134,46 @@ fn addresses(setting: &str, list: &str) -> Result<Mailboxes, String> {
     list.parse::<Mailboxes>()
         .map_err(|e| format!("`{setting}` {list:?}: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mail(to: &str) -> Rendered {
+        Rendered {
+            from: "logstash.alert@example.com".into(),
+            to: to.into(),
+            cc: String::new(),
+            bcc: String::new(),
+            replyto: String::new(),
+            subject: "s".into(),
+            body: "b".into(),
+            htmlbody: String::new(),
+        }
+    }
+
+    fn shape(attachments: Vec<PathBuf>) -> Shape {
+        Shape {
+            html_type: ContentType::TEXT_HTML,
+            attachments,
+        }
+    }
+
+    #[test]
+    fn an_address_that_does_not_parse_after_rendering_is_an_error_naming_the_setting() {
+        let error = shape(vec![]).message(&mail("%{[missing]}")).unwrap_err();
+        assert!(error.starts_with("`to` \"%{[missing]}\""), "{error}");
+        assert!(shape(vec![]).message(&mail("a@b.c, d@e.f")).is_ok());
+    }
+
+    #[test]
+    fn a_missing_attachment_is_an_error_naming_the_file() {
+        let error = shape(vec!["/nonexistent/runbook.txt".into()])
+            .message(&mail("a@b.c"))
+            .unwrap_err();
+        assert!(
+            error.starts_with("attachment /nonexistent/runbook.txt:"),
+            "{error}"
+        );
+    }
+}

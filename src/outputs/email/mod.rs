@@ -42,25 +42,24 @@ struct DigestConfig {
 }
 
 pub fn build(settings: &Settings) -> Result<Box<dyn Output>, ConfigError> {
-    let template = |name: &'static str, default: Option<&str>| -> Result<_, ConfigError> {
-        let value = match default {
-            Some(d) => Some(settings.string_or(name, d)?),
-            None => settings.string(name)?,
-        };
-        value
-            .map(|v| Template::compile(&v).map_err(|e| settings.error(format!("`{name}`: {e}"))))
-            .transpose()
+    let compile = |name: &str, source: String| {
+        Template::compile(&source).map_err(|e| settings.error(format!("`{name}`: {e}")))
+    };
+    let optional = |name: &'static str| -> Result<Option<Template>, ConfigError> {
+        settings.string(name)?.map(|s| compile(name, s)).transpose()
     };
     let templates = Templates {
-        from: template("from", Some("logstash.alert@example.com"))?.expect("defaulted"),
-        to: Template::compile(&settings.required_string("to")?)
-            .map_err(|e| settings.error(format!("`to`: {e}")))?,
-        cc: template("cc", None)?,
-        bcc: template("bcc", None)?,
-        replyto: template("replyto", None)?,
-        subject: template("subject", Some(""))?.expect("defaulted"),
-        body: template("body", Some(""))?.expect("defaulted"),
-        htmlbody: template("htmlbody", None)?,
+        from: compile(
+            "from",
+            settings.string_or("from", "logstash.alert@example.com")?,
+        )?,
+        to: compile("to", settings.required_string("to")?)?,
+        cc: optional("cc")?,
+        bcc: optional("bcc")?,
+        replyto: optional("replyto")?,
+        subject: compile("subject", settings.string_or("subject", "")?)?,
+        body: compile("body", settings.string_or("body", "")?)?,
+        htmlbody: optional("htmlbody")?,
     };
     let content_type = settings.string_or("contenttype", "text/html; charset=UTF-8")?;
     let html_type = ContentType::parse(&content_type)
@@ -152,6 +151,7 @@ pub fn build(settings: &Settings) -> Result<Box<dyn Output>, ConfigError> {
 struct Digest {
     /// When the summary goes out.
     due: Instant,
+    interval: Duration,
     /// The first event's mail: its addresses and subject head the summary.
     first: Rendered,
     /// The first `max_events` bodies.
@@ -162,11 +162,11 @@ struct Digest {
 }
 
 impl Digest {
-    fn summary(&self, interval: Duration) -> Rendered {
+    fn summary(&self) -> Rendered {
         let mut body = format!(
             "{} events in {} s; the first {}:\n",
             self.count,
-            interval.as_secs(),
+            self.interval.as_secs(),
             self.bodies.len()
         );
         for b in &self.bodies {
@@ -233,6 +233,7 @@ impl EmailOutput {
     fn collect(&self, digest: &mut Option<Digest>, config: DigestConfig, mut event: Event) {
         let d = digest.get_or_insert_with(|| Digest {
             due: Instant::now() + config.interval,
+            interval: config.interval,
             first: self.templates.render(&event),
             bodies: Vec::new(),
             count: 0,
@@ -246,8 +247,7 @@ impl EmailOutput {
     }
 
     async fn send_digest(&self, sender: &mut Sender, mut digest: Digest, ctx: &OutputContext) {
-        let interval = self.digest.map(|c| c.interval).unwrap_or_default();
-        let outcome = self.deliver(sender, &digest.summary(interval), ctx).await;
+        let outcome = self.deliver(sender, &digest.summary(), ctx).await;
         digest.finalizers.finalize(outcome);
     }
 
@@ -256,6 +256,7 @@ impl EmailOutput {
         let message = match self.shape.message(mail) {
             Ok(m) => m,
             Err(e) => {
+                sender.count_unbuildable();
                 tracing::error!(plugin = %ctx.id, error = %e, "email: cannot build the mail; dropping it");
                 return Delivery::Failed;
             }

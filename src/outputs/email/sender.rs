@@ -111,6 +111,11 @@ impl Sender {
         }
     }
 
+    /// Counts a mail that could not even be built (see `Shape::message`) as a failure.
+    pub fn count_unbuildable(&self) {
+        self.failures.inc();
+    }
+
     /// Sends `message`, retrying until the server accepts it or refuses it for good.
     pub async fn send(&mut self, message: Message) -> Outcome {
         loop {
