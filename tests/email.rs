@@ -167,54 +167,91 @@ output {{ email {{
     }
 }
 
+/// The first line of `lines` (sluice's log) that contains `needle`.
+fn wait_for_log(lines: &std::sync::mpsc::Receiver<String>, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let line = lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .unwrap_or_else(|_| panic!("sluice logged no {needle:?}"));
+        if line.contains(needle) {
+            return line;
+        }
+    }
+}
+
+fn http_get(addr: &str, path: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
+    let mut response = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut response).unwrap();
+    response
+}
+
 #[test]
 fn mails_wait_for_a_server_that_comes_up_later_and_none_is_lost() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let config = format!(
-        r#"input {{ generator {{ count => 5 lines => ["late"] }} }}
+        r#"input {{ stdin {{}} }}
 output {{ email {{
+  id => "alerts"
   address => "127.0.0.1" port => {port} to => "team@mangakai.com"
-  subject => "alert %{{[event][sequence]}}" body => "%{{message}}"
+  subject => "alert %{{message}}" body => "%{{message}}"
   retry_initial_interval => 1 retry_max_interval => 2
 }} }}"#
     );
     let mut child = sluice()
-        .args(["run", "--api.enabled", "false", "-e", &config])
+        .args(["run", "--api.http.port", "0", "-e", &config])
+        .stdin(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, log) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let api_line = wait_for_log(&log, "addr=");
+    let api = api_line
+        .split("addr=")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"0\n1\n2\n3\n4\n").unwrap();
     // Start the server only once sluice has seen it missing.
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    loop {
-        line.clear();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "sluice ended early"
-        );
-        if line.contains("sending failed; will retry") {
-            break;
-        }
-    }
+    wait_for_log(&log, "sending failed; will retry");
     let sink = SmtpSink::start(port, dir.path());
-    // Keep reading stderr so sluice never blocks on a full pipe.
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "sluice did not finish");
-        std::thread::sleep(Duration::from_millis(100));
+    let mails = wait_for_mails(&sink, 5);
+
+    let metrics = http_get(api, "/metrics");
+    let value = |name: &str| -> u64 {
+        let series = format!("{name}{{pipeline=\"main\",plugin=\"alerts\"}} ");
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&series))
+            .unwrap_or_else(|| panic!("no {series} in\n{metrics}"))
+            .parse()
+            .unwrap()
     };
-    assert!(status.success());
-    let mut subjects: Vec<String> = sink.mails().iter().map(|m| text(m, "subject")).collect();
+    assert_eq!(value("sluice_email_sent_total"), 5);
+    assert!(value("sluice_email_retries_total") >= 1);
+    assert!(value("sluice_email_failures_total") >= 1);
+
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    let mut subjects: Vec<String> = mails.iter().map(|m| text(m, "subject")).collect();
     subjects.sort();
     assert_eq!(
         subjects,
         ["alert 0", "alert 1", "alert 2", "alert 3", "alert 4"]
     );
+    assert_eq!(sink.mails().len(), 5, "no mail twice");
 }
 
 /// Waits until the server has recorded `n` mails.
