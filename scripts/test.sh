@@ -13,6 +13,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq && apt-get install -y -qq "${missing[@]}"
 fi
 
+# The SMTP server the email output's tests send to (tests/peers/smtp_sink.py).
+if ! target/smtp-venv/bin/python -c 'import aiosmtpd' 2>/dev/null; then
+    python3 -m venv target/smtp-venv
+    target/smtp-venv/bin/pip install -q aiosmtpd==1.4.6
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"

@@ -6,6 +6,7 @@
 //! the sender stays unacknowledged.
 
 pub mod elasticsearch;
+mod email;
 mod file;
 mod null;
 mod stdout;
@@ -43,12 +44,11 @@ type Build = fn(&Settings) -> Result<Box<dyn Output>, ConfigError>;
 /// Every output Sluice has, by its Logstash name.
 pub const PLUGINS: &[(&str, Build)] = &[
     ("elasticsearch", elasticsearch::plugin::build),
+    ("email", email::build),
     ("file", file::build),
     ("null", null::build),
     ("stdout", stdout::build),
 ];
 
 /// Logstash outputs Sluice does not provide yet; named as such rather than as typos.
-pub const NOT_YET: &[&str] = &[
-    "email", "http", "kafka", "pipeline", "redis", "s3", "tcp", "udp",
-];
+pub const NOT_YET: &[&str] = &["http", "kafka", "pipeline", "redis", "s3", "tcp", "udp"];
