@@ -6,39 +6,18 @@
 //! timed section. There is no in-process reference implementation to compare against; the
 //! published figures for go-lumber and Logstash are in docs/PERFORMANCE.md.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::BytesMut;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use sluice::inputs::beats::event::{EventBuilder, EventOptions};
 use sluice::inputs::beats::frame::{encode, Decoder, Limits, Payload};
 
-/// Counts heap allocations, to report allocations per event beside the timings.
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `alloc` above, i.e. from the system allocator.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: as for `dealloc`.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+#[path = "support/counting_allocator.rs"]
+mod counting_allocator;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: counting_allocator::Counting = counting_allocator::Counting;
 
 const CAPTURE: &[u8] = include_bytes!("../fixtures/beats/filebeat-7.17.29-zlib3-5000.bin");
 
@@ -113,16 +92,16 @@ fn bench(c: &mut Criterion) {
 /// Prints the allocations one window's decode and event construction make, per event.
 fn report_allocations(name: &str, wire: &BytesMut, builder: &EventBuilder, events: usize) {
     let mut buf = BytesMut::from(&wire[..]);
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = counting_allocator::allocations();
     let mut decoder = Decoder::new(Limits::default());
     let window = decoder.decode(&mut buf).unwrap().unwrap();
-    let decoded = ALLOCATIONS.load(Ordering::Relaxed);
+    let decoded = counting_allocator::allocations();
     let built: Vec<_> = window
         .frames
         .into_iter()
         .map(|f| builder.build(f.payload).unwrap())
         .collect();
-    let after = ALLOCATIONS.load(Ordering::Relaxed);
+    let after = counting_allocator::allocations();
     drop(black_box(built));
     println!(
         "beats/{name}: allocations per event: decode {:.2}, decode+events {:.2}",

@@ -3,34 +3,17 @@
 //!
 //! cargo bench --bench runtime
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use sluice::config::{compile, load};
 use sluice::pipeline::PipelineSettings;
 
-struct CountingAllocator;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+#[path = "support/counting_allocator.rs"]
+mod counting_allocator;
 
 #[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
+static GLOBAL: counting_allocator::Counting = counting_allocator::Counting;
 
 const EVENTS: u64 = 200_000;
 
@@ -67,9 +50,9 @@ fn runtime_overhead(c: &mut Criterion) {
         .build()
         .unwrap();
 
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = counting_allocator::allocations();
     let elapsed = run_pipeline(&runtime, EVENTS);
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let allocations = counting_allocator::allocations() - before;
     println!(
         "runtime: {EVENTS} events in {elapsed:?}: {:.0} events/s, {:.2} allocations per event (1 worker)",
         EVENTS as f64 / elapsed.as_secs_f64(),
