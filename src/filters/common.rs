@@ -1,6 +1,8 @@
 //! The options every filter accepts, applied after the filter matched (Logstash's
 //! `filter_matched`): `add_field`, then `remove_field`, then `add_tag`, then `remove_tag`.
 
+use std::borrow::Cow;
+
 use crate::config::error::ConfigError;
 use crate::config::settings::Settings;
 use crate::event::{Event, FieldRef, Template, Value};
@@ -33,10 +35,13 @@ impl FieldTemplate {
     }
 
     /// The field this names for `event`; `None` when a rendered name is not a valid reference.
-    pub fn resolve(&self, event: &Event) -> Option<FieldRef> {
+    pub fn resolve(&self, event: &Event) -> Option<Cow<'_, FieldRef>> {
         match self {
-            FieldTemplate::Fixed(f) => Some(f.clone()),
-            FieldTemplate::Dynamic(t) => FieldRef::parse(&t.render_to_string(event)).ok(),
+            // Borrowed: a constant name costs nothing per event.
+            FieldTemplate::Fixed(f) => Some(Cow::Borrowed(f)),
+            FieldTemplate::Dynamic(t) => FieldRef::parse(&t.render_to_string(event))
+                .ok()
+                .map(Cow::Owned),
         }
     }
 }
