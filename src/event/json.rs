@@ -194,10 +194,30 @@ pub fn decode_object(input: &Bytes) -> Result<Object, JsonError> {
 }
 
 /// An array or object whose members are still being read.
+/// An open container. Its members so far wait in the thread's [`Scratch`], from `start` on,
+/// so each container is allocated once, at its exact size, when it closes.
 enum Frame {
-    Array(Vec<Value>),
-    /// The object so far and the key whose value is being read.
-    Object(Object, Text),
+    Array {
+        start: usize,
+    },
+    /// The key whose value is being read.
+    Object {
+        start: usize,
+        key: Text,
+    },
+}
+
+/// Members of open containers, and the open containers themselves; reused by every decode
+/// on a thread, so decoding allocates nothing but the finished containers.
+#[derive(Default)]
+struct Scratch {
+    frames: Vec<Frame>,
+    items: Vec<Value>,
+    entries: Vec<(Text, Value)>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
 }
 
 struct Decoder<'a> {
@@ -252,7 +272,23 @@ impl<'a> Decoder<'a> {
     /// Reads one value, nested ones included, with an explicit stack so that depth costs
     /// heap (bounded by `MAX_DEPTH`), never the thread's stack.
     fn value(&mut self) -> Result<Value, JsonError> {
-        let mut stack: Vec<Frame> = Vec::new();
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut scratch) => {
+                let result = self.value_with(&mut scratch);
+                // After an error, members of unclosed containers are left: release them now
+                // rather than hold their buffers until the next decode.
+                scratch.frames.clear();
+                scratch.items.clear();
+                scratch.entries.clear();
+                result
+            }
+            // Only reachable if decoding were re-entered on this thread; stay correct anyway.
+            Err(_) => self.value_with(&mut Scratch::default()),
+        })
+    }
+
+    fn value_with(&mut self, scratch: &mut Scratch) -> Result<Value, JsonError> {
+        let base = scratch.frames.len();
         'value: loop {
             self.skip_whitespace();
             let mut value = match self.peek() {
@@ -263,7 +299,7 @@ impl<'a> Decoder<'a> {
                 Some(b'f') => self.literal("false", Value::Boolean(false))?,
                 Some(b'n') => self.literal("null", Value::Null)?,
                 Some(open @ (b'[' | b'{')) => {
-                    if stack.len() >= MAX_DEPTH {
+                    if scratch.frames.len() - base >= MAX_DEPTH {
                         return Err(self.error(JsonErrorKind::TooDeep));
                     }
                     self.pos += 1;
@@ -273,7 +309,8 @@ impl<'a> Decoder<'a> {
                             self.pos += 1;
                             Value::Array(Vec::new())
                         } else {
-                            stack.push(Frame::Array(Vec::new()));
+                            let start = scratch.items.len();
+                            scratch.frames.push(Frame::Array { start });
                             continue 'value;
                         }
                     } else if self.peek() == Some(b'}') {
@@ -281,7 +318,8 @@ impl<'a> Decoder<'a> {
                         Value::Object(Object::new())
                     } else {
                         let key = self.key()?;
-                        stack.push(Frame::Object(Object::new(), key));
+                        let start = scratch.entries.len();
+                        scratch.frames.push(Frame::Object { start, key });
                         continue 'value;
                     }
                 }
@@ -290,14 +328,15 @@ impl<'a> Decoder<'a> {
             // `value` is complete: hand it to its container, closing every container that
             // ends right after it.
             loop {
-                let Some(frame) = stack.last_mut() else {
+                if scratch.frames.len() == base {
                     return Ok(value);
-                };
+                }
                 self.skip_whitespace();
                 let next = self.peek();
+                let frame = scratch.frames.last_mut().expect("above base");
                 match frame {
-                    Frame::Array(items) => {
-                        items.push(value);
+                    Frame::Array { .. } => {
+                        scratch.items.push(value);
                         match next {
                             Some(b',') => {
                                 self.pos += 1;
@@ -310,8 +349,8 @@ impl<'a> Decoder<'a> {
                             }
                         }
                     }
-                    Frame::Object(object, key) => {
-                        object.push_unchecked(std::mem::take(key), value);
+                    Frame::Object { key, .. } => {
+                        scratch.entries.push((std::mem::take(key), value));
                         match next {
                             Some(b',') => {
                                 self.pos += 1;
@@ -328,11 +367,13 @@ impl<'a> Decoder<'a> {
                     }
                 }
                 self.pos += 1;
-                value = match stack.pop() {
-                    Some(Frame::Array(items)) => Value::Array(items),
-                    Some(Frame::Object(mut object, _)) => {
-                        object.dedup_keys();
-                        Value::Object(object)
+                value = match scratch.frames.pop() {
+                    Some(Frame::Array { start }) => {
+                        Value::Array(scratch.items.drain(start..).collect())
+                    }
+                    // Collecting de-duplicates the keys.
+                    Some(Frame::Object { start, .. }) => {
+                        Value::Object(scratch.entries.drain(start..).collect())
                     }
                     None => unreachable!("the frame was just looked at"),
                 };
