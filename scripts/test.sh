@@ -13,6 +13,15 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq && apt-get install -y -qq "${missing[@]}"
 fi
 
+# The real Python Beats client (tests/beats_pylogbeat.rs drives it through
+# tests/peers/pylogbeat_send.py), in a virtualenv of its own under target/.
+venv=target/py-venv
+if ! "$venv/bin/python" -c 'import pylogbeat; assert pylogbeat.__version__ == "2.1.0"' 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q pylogbeat==2.1.0
+fi
+export SLUICE_PYTHON="$PWD/$venv/bin/python"
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
