@@ -1,11 +1,13 @@
 //! The `sluice` command line. Parsing only: every command's work lives in the library.
 
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use sluice::app::{self, ConfigSource, RunOptions};
+use sluice::inputs::beats::loadgen::{loadgen, LoadgenSettings};
 use sluice::pipeline::PipelineSettings;
 
 #[derive(Parser)]
@@ -25,8 +27,47 @@ enum Command {
     Run(RunArgs),
     /// Parse and compile a configuration, print its plan and warnings; exit 1 on errors.
     Check(ConfigArgs),
+    /// Send load to a running input and print events/s.
+    #[command(subcommand)]
+    Loadgen(LoadgenTarget),
     /// Print the version.
     Version,
+}
+
+#[derive(Subcommand)]
+enum LoadgenTarget {
+    /// Filebeat-like Lumberjack v2 windows to a `beats` input (loopback or your own hosts only).
+    Beats(BeatsLoadArgs),
+}
+
+#[derive(Args)]
+struct BeatsLoadArgs {
+    /// The beats input's address.
+    #[arg(value_name = "HOST:PORT", default_value = "127.0.0.1:5044", value_parser = socket_addr)]
+    address: SocketAddr,
+    /// Events to send in total.
+    #[arg(long, default_value_t = 1_000_000)]
+    events: u64,
+    /// Events per window (Filebeat's `bulk_max_size`).
+    #[arg(long, default_value_t = 2048)]
+    window_size: u32,
+    /// Windows in flight per connection (Filebeat's `pipelining: 2` puts three on the wire).
+    #[arg(long, default_value_t = 3)]
+    pipelining: usize,
+    /// zlib level 1–9, or 0 for uncompressed windows (Filebeat's default is 3).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=9))]
+    compression_level: u32,
+    /// Connections sending at once (Filebeat's `worker`).
+    #[arg(long, default_value_t = 1)]
+    connections: usize,
+}
+
+/// `host:port`, resolved (so `localhost:5044` works).
+fn socket_addr(text: &str) -> Result<SocketAddr, String> {
+    text.to_socket_addrs()
+        .map_err(|e| format!("`{text}`: {e}"))?
+        .next()
+        .ok_or_else(|| format!("`{text}` resolves to no address"))
 }
 
 #[derive(Args, Default)]
@@ -138,6 +179,38 @@ fn main() -> ExitCode {
             }
         },
         Command::Run(args) => run(args),
+        Command::Loadgen(LoadgenTarget::Beats(args)) => loadgen_beats(args),
+    }
+}
+
+fn loadgen_beats(args: BeatsLoadArgs) -> ExitCode {
+    let settings = LoadgenSettings {
+        events: args.events,
+        window_size: args.window_size,
+        pipelining: args.pipelining,
+        compression_level: args.compression_level,
+        connections: args.connections,
+        ..LoadgenSettings::new(args.address)
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("building the tokio runtime");
+    match runtime.block_on(loadgen(&settings)) {
+        Ok(report) => {
+            println!(
+                "{} events in {} windows over {} connection(s), {:.3} s, {:.0} events/s, {} keep-alives, {} bytes sent",
+                report.events,
+                report.windows,
+                settings.connections,
+                report.elapsed.as_secs_f64(),
+                report.events_per_second(),
+                report.keepalives,
+                report.bytes_sent
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: loadgen beats {}: {e}", settings.address);
+            ExitCode::FAILURE
+        }
     }
 }
 
