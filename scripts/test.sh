@@ -19,6 +19,15 @@ if ! target/smtp-venv/bin/python -c 'import aiosmtpd' 2>/dev/null; then
     target/smtp-venv/bin/pip install -q aiosmtpd==1.4.6
 fi
 
+# The real Python Beats client (tests/beats_pylogbeat.rs drives it through
+# tests/peers/pylogbeat_send.py), in a virtualenv of its own under target/.
+venv=target/py-venv
+if ! "$venv/bin/python" -c 'import pylogbeat; assert pylogbeat.__version__ == "2.1.0"' 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q pylogbeat==2.1.0
+fi
+export SLUICE_PYTHON="$PWD/$venv/bin/python"
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"

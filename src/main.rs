@@ -1,5 +1,6 @@
 //! The `sluice` command line. Parsing only: every command's work lives in the library.
 
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -7,6 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use sluice::app::{self, ConfigSource, RunOptions};
 use sluice::dlq::{self, DlqConfig, StoragePolicy};
+use sluice::inputs::beats::loadgen::{loadgen, LoadgenSettings};
 use sluice::pipeline::PipelineSettings;
 
 #[derive(Parser)]
@@ -31,6 +33,9 @@ enum Command {
     Grok(GrokArgs),
     /// Read a pipeline's dead-letter queue.
     Dlq(DlqArgs),
+    /// Send load to a running input and print events/s.
+    #[command(subcommand)]
+    Loadgen(LoadgenTarget),
     /// Print the version.
     Version,
 }
@@ -69,6 +74,42 @@ enum DlqAction {
     List,
     /// Each record with its event, as a JSON line.
     Show,
+}
+
+#[derive(Subcommand)]
+enum LoadgenTarget {
+    /// Filebeat-like Lumberjack v2 windows to a `beats` input (loopback or your own hosts only).
+    Beats(BeatsLoadArgs),
+}
+
+#[derive(Args)]
+struct BeatsLoadArgs {
+    /// The beats input's address.
+    #[arg(value_name = "HOST:PORT", default_value = "127.0.0.1:5044", value_parser = socket_addr)]
+    address: SocketAddr,
+    /// Events to send in total.
+    #[arg(long, default_value_t = 1_000_000)]
+    events: u64,
+    /// Events per window (Filebeat's `bulk_max_size`).
+    #[arg(long, default_value_t = 2048)]
+    window_size: u32,
+    /// Windows in flight per connection (Filebeat's `pipelining: 2` puts three on the wire).
+    #[arg(long, default_value_t = 3)]
+    pipelining: usize,
+    /// zlib level 1–9, or 0 for uncompressed windows (Filebeat's default is 3).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=9))]
+    compression_level: u32,
+    /// Connections sending at once (Filebeat's `worker`).
+    #[arg(long, default_value_t = 1)]
+    connections: usize,
+}
+
+/// `host:port`, resolved (so `localhost:5044` works).
+fn socket_addr(text: &str) -> Result<SocketAddr, String> {
+    text.to_socket_addrs()
+        .map_err(|e| format!("`{text}`: {e}"))?
+        .next()
+        .ok_or_else(|| format!("`{text}` resolves to no address"))
 }
 
 #[derive(Args, Default)]
@@ -215,6 +256,7 @@ fn main() -> ExitCode {
             }
         }
         Command::Grok(args) => grok(args),
+        Command::Loadgen(LoadgenTarget::Beats(args)) => loadgen_beats(args),
     }
 }
 
@@ -231,6 +273,37 @@ fn grok(args: GrokArgs) -> ExitCode {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn loadgen_beats(args: BeatsLoadArgs) -> ExitCode {
+    let settings = LoadgenSettings {
+        events: args.events,
+        window_size: args.window_size,
+        pipelining: args.pipelining,
+        compression_level: args.compression_level,
+        connections: args.connections,
+        ..LoadgenSettings::new(args.address)
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("building the tokio runtime");
+    match runtime.block_on(loadgen(&settings)) {
+        Ok(report) => {
+            println!(
+                "{} events in {} windows over {} connection(s), {:.3} s, {:.0} events/s, {} keep-alives, {} bytes sent",
+                report.events,
+                report.windows,
+                settings.connections,
+                report.elapsed.as_secs_f64(),
+                report.events_per_second(),
+                report.keepalives,
+                report.bytes_sent
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: loadgen beats {}: {e}", settings.address);
             ExitCode::FAILURE
         }
     }

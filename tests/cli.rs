@@ -1,4 +1,5 @@
-//! The `sluice` binary, started for real: `check` reports, `run` moves events from the
+//! The `sluice` binary, started for real: `check` reports (with no config, on the quickstart),
+//! `loadgen beats` feeds a running beats input, `run` moves events from the
 //! generator and stdin to the file and stdout outputs, the HTTP API answers, and SIGTERM
 //! drains and exits 0.
 
@@ -272,4 +273,77 @@ output {{ file {{ path => "{}" flush_interval => 0 }} }}"#,
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.ends_with('\n'), "no torn last line");
     assert!(text.lines().all(|l| l.starts_with('{') && l.ends_with('}')));
+}
+
+#[test]
+fn check_without_a_config_compiles_the_quickstart_beats_pipeline() {
+    let output = sluice()
+        .env_remove("SLUICE_BEATS_PORT")
+        .arg("check")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("beats"), "{stdout}");
+    assert!(stdout.ends_with("Configuration OK\n"), "{stdout}");
+}
+
+#[test]
+fn loadgen_beats_sends_to_a_running_beats_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out.ndjson");
+    let config = format!(
+        r#"input {{ beats {{ host => "127.0.0.1" port => 0 }} }}
+output {{ file {{ path => "{}" flush_interval => 0 }} }}"#,
+        path.display()
+    );
+    let mut child = Running(
+        sluice()
+            .args(["run", "--api.enabled", "false", "-e", &config])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stderr = BufReader::new(child.0.stderr.take().unwrap()).lines();
+    let address = stderr
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            let rest = l.split_once("beats input listening")?.1;
+            Some(
+                rest.split("address=")
+                    .nth(1)?
+                    .split_whitespace()
+                    .next()?
+                    .to_owned(),
+            )
+        })
+        .expect("sluice logged the beats address");
+    // Keep reading: Sluice must be able to log until it exits.
+    std::thread::spawn(move || stderr.for_each(drop));
+    let output = sluice()
+        .args(["loadgen", "beats", &address, "--events", "5000"])
+        .args(["--window-size", "1000", "--connections", "2"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Two connections of 2 500 events: windows of 1 000, 1 000 and 500 each.
+    assert!(
+        stdout.starts_with("5000 events in 6 windows over 2 connection(s)"),
+        "{stdout}"
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(child.0.wait().unwrap().success());
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(written.lines().count(), 5000);
 }

@@ -4,8 +4,10 @@
 //! ACK above the window's last sequence number treated as the protocol error Filebeat
 //! reports. Events are Filebeat-shaped JSON of ~600 bytes.
 //!
+//! `connections` clients run side by side (Filebeat's `worker` setting), sharing the events.
 //! Windows are encoded before the clock starts and reused, so the figure measures the
-//! server, not the generator. Use it only against loopback or your own test hosts.
+//! server, not the generator. `sluice loadgen beats` runs it; use it only against loopback or
+//! your own test hosts.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -33,6 +35,8 @@ pub struct LoadgenSettings {
     pub compression_level: u32,
     /// Longest wait for any ACK, keep-alives included (Filebeat's `timeout`, 30 s).
     pub timeout: Duration,
+    /// Connections sending at once; the events are split between them.
+    pub connections: usize,
 }
 
 impl LoadgenSettings {
@@ -44,6 +48,7 @@ impl LoadgenSettings {
             pipelining: 3,
             compression_level: 3,
             timeout: Duration::from_secs(30),
+            connections: 1,
         }
     }
 }
@@ -135,11 +140,48 @@ fn encode_window(first: u64, count: u32, level: u32) -> Bytes {
     out.freeze()
 }
 
-/// Sends `settings.events` events and waits for every ACK.
+/// Sends `settings.events` events over `settings.connections` connections and waits for every
+/// ACK; the report adds the connections up over the wall time of the whole run.
 pub async fn loadgen(settings: &LoadgenSettings) -> Result<LoadgenReport, LoadgenError> {
+    let connections = settings.connections.max(1) as u64;
+    let started = Instant::now();
+    let clients: Vec<_> = (0..connections)
+        .map(|i| {
+            // The first connections take the remainder, one event each.
+            let events =
+                settings.events / connections + u64::from(i < settings.events % connections);
+            let settings = settings.clone();
+            tokio::spawn(async move { connection(&settings, events).await })
+        })
+        .collect();
+    let mut total = LoadgenReport {
+        events: 0,
+        windows: 0,
+        keepalives: 0,
+        bytes_sent: 0,
+        elapsed: Duration::ZERO,
+    };
+    for client in clients {
+        let report = client
+            .await
+            .map_err(|join| LoadgenError::Io(std::io::Error::other(join)))??;
+        total.events += report.events;
+        total.windows += report.windows;
+        total.keepalives += report.keepalives;
+        total.bytes_sent += report.bytes_sent;
+    }
+    total.elapsed = started.elapsed();
+    Ok(total)
+}
+
+/// One connection sending `events` events.
+async fn connection(
+    settings: &LoadgenSettings,
+    events: u64,
+) -> Result<LoadgenReport, LoadgenError> {
     let window_size = settings.window_size.max(1);
-    let full_windows = settings.events / u64::from(window_size);
-    let rest = (settings.events % u64::from(window_size)) as u32;
+    let full_windows = events / u64::from(window_size);
+    let rest = (events % u64::from(window_size)) as u32;
     // A few distinct windows, reused: enough variety for zlib, no encoding on the clock.
     let templates: Vec<Bytes> = (0..full_windows.min(4))
         .map(|i| {
@@ -223,7 +265,7 @@ pub async fn loadgen(settings: &LoadgenSettings) -> Result<LoadgenReport, Loadge
     // Close like a client that is done: FIN after the last ACK.
     let _ = writer.shutdown().await;
     Ok(LoadgenReport {
-        events: settings.events,
+        events,
         windows: windows as u64,
         keepalives,
         bytes_sent,

@@ -451,15 +451,19 @@ async fn the_load_generator_is_acked_like_filebeat() {
     use crate::inputs::beats::loadgen::{loadgen, LoadgenSettings};
     let sink = TestSink::new(Mode::Deliver);
     let server = start(sink.clone(), |_| {}).await;
-    for (level, events, windows) in [(3, 5_000, 5), (0, 2_500, 3)] {
+    // Two connections of 1 500 events each send windows of 1 000 and 500.
+    for (level, events, connections, windows) in
+        [(3, 5_000, 1, 5), (0, 2_500, 1, 3), (3, 3_000, 2, 4)]
+    {
         let mut settings = LoadgenSettings::new(server.addr);
         settings.events = events;
         settings.window_size = 1_000;
         settings.compression_level = level;
+        settings.connections = connections;
         let report = loadgen(&settings).await.unwrap();
         assert_eq!((report.events, report.windows), (events, windows));
     }
-    assert_eq!(sink.events.load(Ordering::SeqCst), 7_500);
+    assert_eq!(sink.events.load(Ordering::SeqCst), 10_500);
 }
 
 #[tokio::test]
