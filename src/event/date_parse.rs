@@ -13,7 +13,7 @@ use chrono::{
 };
 use chrono_tz::Tz;
 
-use super::joda::{Field, JodaFormat, TextField, Token};
+use super::joda::{Field, JodaFormat, TextField, Token, DAYS, MONTHS};
 use super::Timestamp;
 
 /// The zone in which a date without an offset of its own is read.
@@ -278,31 +278,6 @@ fn two_digit_year(two_digits: i32, this_year: i32) -> i32 {
         candidate
     }
 }
-
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
-const DAYS: [&str; 7] = [
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-];
 
 /// Reads a string from left to right.
 struct Cursor<'a> {

@@ -537,7 +537,8 @@ fn number(ts: &Timestamp, field: Field, nanos: u32) -> i64 {
     })
 }
 
-const MONTHS: [&str; 12] = [
+/// English month names; the formatter prints them and the `date` parser reads them.
+pub(crate) const MONTHS: [&str; 12] = [
     "January",
     "February",
     "March",
@@ -552,7 +553,8 @@ const MONTHS: [&str; 12] = [
     "December",
 ];
 
-const DAYS: [&str; 7] = [
+/// English day names, Monday first (ISO order).
+pub(crate) const DAYS: [&str; 7] = [
     "Monday",
     "Tuesday",
     "Wednesday",
