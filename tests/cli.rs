@@ -347,3 +347,37 @@ output {{ file {{ path => "{}" flush_interval => 0 }} }}"#,
     let written = std::fs::read_to_string(&path).unwrap();
     assert_eq!(written.lines().count(), 5000);
 }
+
+#[test]
+fn a_closed_log_pipe_does_not_take_the_pipeline_down() {
+    let mut child = Running(
+        sluice()
+            .args([
+                "run",
+                "--api.enabled",
+                "false",
+                "-e",
+                "input { generator {} } output { null {} }",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    // Wait for the first log line, then close the pipe the logs go to.
+    let mut stderr = BufReader::new(child.0.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    drop(stderr);
+    let pid = child.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = child.0.wait().unwrap();
+    assert!(
+        status.success(),
+        "SIGTERM with a closed log pipe still drains and exits 0, got {status}"
+    );
+}

@@ -11,7 +11,10 @@ pub fn init(level: &str, json: bool) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
-        .with_ansi(std::io::stderr().is_terminal());
+        .with_ansi(std::io::stderr().is_terminal())
+        // A closed log pipe must not take the pipeline down: tracing-subscriber would report
+        // the failed write with `eprintln!`, which panics on that same closed pipe.
+        .log_internal_errors(false);
     if json {
         builder.json().flatten_event(true).init();
     } else {
