@@ -381,3 +381,23 @@ fn a_closed_log_pipe_does_not_take_the_pipeline_down() {
         "SIGTERM with a closed log pipe still drains and exits 0, got {status}"
     );
 }
+
+#[test]
+fn every_shipped_pipeline_compiles() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "conf") {
+            let output = sluice().arg("check").arg("-f").arg(&path).output().unwrap();
+            assert!(
+                output.status.success(),
+                "{}: {}",
+                path.display(),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2, "quickstart.conf and mangakai.conf at least");
+}
