@@ -31,9 +31,9 @@ fn config(prefix: &str) -> ElasticsearchConfig {
         template_index_patterns: vec![format!("{prefix}-*")],
         retry_initial_interval: Duration::from_millis(50),
         retry_max_interval: Duration::from_millis(500),
-        timeout: Duration::from_secs(30),
         ..ElasticsearchConfig::default()
     };
+    config.client.timeout = Duration::from_secs(30);
     connection(&mut config);
     config
 }
@@ -269,7 +269,7 @@ async fn when_elasticsearch_is_down_at_start_the_batch_waits_and_resolves_after(
     let index = format!("{prefix}-{}", now.format("%Y.%m.%d"));
     let port = free_port();
     let mut cfg = config(&prefix);
-    cfg.hosts = vec![node().elsewhere(port)];
+    cfg.client.hosts = vec![node().elsewhere(port)];
     let output = ElasticsearchOutput::new(cfg).unwrap();
     let (tx, rx) = tokio::sync::mpsc::channel(1);
     let task = tokio::spawn(output.run(rx));
@@ -312,7 +312,7 @@ async fn a_node_that_is_down_is_set_aside_and_the_others_carry_the_load() {
     let index = format!("{prefix}-{}", now.format("%Y.%m.%d"));
     let mut cfg = config(&prefix);
     let dead = node().elsewhere(free_port());
-    cfg.hosts = vec![dead.clone(), node().url.clone(), dead];
+    cfg.client.hosts = vec![dead.clone(), node().url.clone(), dead];
     let batches: Vec<Vec<Event>> = (0..10)
         .map(|b| (0..100).map(|i| log_event(b * 100 + i, now)).collect())
         .collect();
@@ -374,7 +374,7 @@ async fn a_request_too_large_is_split_and_a_document_too_large_is_dead() {
     let index = format!("{prefix}-{}", now.format("%Y.%m.%d"));
     let mut cfg = config(&prefix);
     // The node takes at most 1 MB per request; ours would send 3 MB at once.
-    cfg.compression_level = 0;
+    cfg.client.compression_level = 0;
     cfg.dead_letter_queue = Some(Arc::new(Mutex::new(
         DlqWriter::open(DlqConfig::new(dir.path(), "main")).unwrap(),
     )));
@@ -451,28 +451,28 @@ async fn tls_and_credentials_are_enforced() {
 
     // The system's roots do not know the node's CA: no request is answered.
     let mut cfg = load(&prefix);
-    cfg.ssl_certificate_authorities.clear();
+    cfg.client.ssl_certificate_authorities.clear();
     let (outcome, metrics) = resolves_within(cfg, Duration::from_secs(2)).await;
     assert_eq!(outcome, None);
     assert!(metrics.bulk_requests_unanswered.get() > 0);
 
     // A wrong password is answered 401: the batch waits (it may be fixed), it is not lost.
     let mut cfg = load(&prefix);
-    cfg.password = Some("wrong".into());
+    cfg.client.password = Some("wrong".into());
     let (outcome, metrics) = resolves_within(cfg, Duration::from_secs(2)).await;
     assert_eq!(outcome, None);
     assert!(metrics.bulk_requests_refused.get() > 0);
 
     // `ssl_verification_mode => none` accepts the certificate without the CA.
     let mut cfg = load(&prefix);
-    cfg.ssl_certificate_authorities.clear();
-    cfg.ssl_verification_mode = VerificationMode::None;
+    cfg.client.ssl_certificate_authorities.clear();
+    cfg.client.ssl_verification_mode = VerificationMode::None;
     let (outcome, _) = resolves_within(cfg, Duration::from_secs(30)).await;
     assert_eq!(outcome, Some(Delivery::Delivered));
 
     // And with the CA, verification passes.
     let mut cfg = load(&prefix);
-    cfg.ssl_certificate_authorities = vec![ca];
+    cfg.client.ssl_certificate_authorities = vec![ca];
     let (outcome, _) = resolves_within(cfg, Duration::from_secs(30)).await;
     assert_eq!(outcome, Some(Delivery::Delivered));
 
@@ -496,8 +496,8 @@ async fn a_node_that_accepts_but_never_answers_times_out_and_is_set_aside() {
         }
     });
     let mut cfg = config(&prefix);
-    cfg.hosts = vec![node().elsewhere(port), node().url.clone()];
-    cfg.timeout = Duration::from_secs(1);
+    cfg.client.hosts = vec![node().elsewhere(port), node().url.clone()];
+    cfg.client.timeout = Duration::from_secs(1);
     // One second is short for a busy live node too: a request it answers late is resent,
     // and idempotent ids keep that resend from making duplicates.
     cfg.idempotent_ids = true;

@@ -67,14 +67,17 @@ async fn a_three_node_cluster_keeps_taking_writes_with_a_node_killed() {
     })
     .unwrap();
     let output = ElasticsearchOutput::new(ElasticsearchConfig {
-        hosts: HOSTS.iter().map(|h| h.to_string()).collect(),
+        client: ClientConfig {
+            hosts: HOSTS.iter().map(|h| h.to_string()).collect(),
+            timeout: Duration::from_secs(20),
+            ..ClientConfig::default()
+        },
         index: daily(&format!("{prefix}-")),
         template_name: prefix.clone(),
         template_index_patterns: vec![format!("{prefix}-*")],
         idempotent_ids: true,
         retry_initial_interval: Duration::from_millis(100),
         retry_max_interval: Duration::from_secs(2),
-        timeout: Duration::from_secs(20),
         ..ElasticsearchConfig::default()
     })
     .unwrap();

@@ -95,7 +95,10 @@ async fn write_100k_events_and_report_throughput() {
         );
     }
     let output = ElasticsearchOutput::new(ElasticsearchConfig {
-        hosts: vec![url.clone()],
+        client: ClientConfig {
+            hosts: vec![url.clone()],
+            ..ClientConfig::default()
+        },
         index: daily(&format!("{prefix}-")),
         template_name: prefix.clone(),
         template_index_patterns: vec![format!("{prefix}-*")],

@@ -83,10 +83,10 @@ pub const PASSWORD: &str = "sluice-test-pw";
 
 pub fn connection(config: &mut ElasticsearchConfig) {
     let node = node();
-    config.hosts = vec![node.url.clone()];
-    config.ssl_certificate_authorities = node.ca.iter().cloned().collect();
-    config.user = node.password.as_ref().map(|_| "elastic".to_owned());
-    config.password = node.password.clone();
+    config.client.hosts = vec![node.url.clone()];
+    config.client.ssl_certificate_authorities = node.ca.iter().cloned().collect();
+    config.client.user = node.password.as_ref().map(|_| "elastic".to_owned());
+    config.client.password = node.password.clone();
 }
 
 /// A name no other test (or earlier run) uses.

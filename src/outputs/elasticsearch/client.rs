@@ -64,6 +64,23 @@ pub struct ClientConfig {
     pub timeout: Duration,
 }
 
+impl Default for ClientConfig {
+    /// Logstash's defaults.
+    fn default() -> ClientConfig {
+        ClientConfig {
+            hosts: vec!["127.0.0.1:9200".into()],
+            user: None,
+            password: None,
+            api_key: None,
+            ssl_enabled: None,
+            ssl_certificate_authorities: Vec::new(),
+            ssl_verification_mode: VerificationMode::Full,
+            compression_level: 1,
+            timeout: Duration::from_secs(60),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("no hosts configured")]
@@ -470,14 +487,8 @@ mod tests {
     fn config(hosts: &[&str]) -> ClientConfig {
         ClientConfig {
             hosts: hosts.iter().map(|h| h.to_string()).collect(),
-            user: None,
-            password: None,
-            api_key: None,
-            ssl_enabled: None,
-            ssl_certificate_authorities: Vec::new(),
-            ssl_verification_mode: VerificationMode::Full,
-            compression_level: 1,
             timeout: Duration::from_secs(1),
+            ..ClientConfig::default()
         }
     }
 

@@ -58,8 +58,8 @@ pub type EventFn = Box<dyn Fn(&Event) -> String + Send + Sync>;
 pub struct ElasticsearchConfig {
     /// The plugin id, in logs and dead letters.
     pub id: String,
-    /// `hosts`: `host`, `host:port` or `http(s)://host:port/prefix`; default `127.0.0.1:9200`.
-    pub hosts: Vec<String>,
+    /// `hosts` (default `127.0.0.1:9200`), credentials, TLS, `compression_level` and `timeout`.
+    pub client: ClientConfig,
     /// `index`; default `logstash-%{+yyyy.MM.dd}`.
     pub index: IndexFn,
     /// `action`; default `index`.
@@ -69,17 +69,6 @@ pub struct ElasticsearchConfig {
     pub pipeline: Option<EventFn>,
     /// `doc_as_upsert` for `update`.
     pub doc_as_upsert: bool,
-    pub user: Option<String>,
-    pub password: Option<String>,
-    /// `api_key` as `id:key`.
-    pub api_key: Option<String>,
-    pub ssl_enabled: Option<bool>,
-    pub ssl_certificate_authorities: Vec<PathBuf>,
-    pub ssl_verification_mode: VerificationMode,
-    /// gzip level of request bodies, 0 (off) to 9; default 1.
-    pub compression_level: u32,
-    /// One request, connect to last byte of the answer; default 60 s.
-    pub timeout: Duration,
     /// First wait before a retry; default 2 s.
     pub retry_initial_interval: Duration,
     /// Longest wait between retries; default 64 s.
@@ -129,21 +118,13 @@ impl Default for ElasticsearchConfig {
     fn default() -> ElasticsearchConfig {
         ElasticsearchConfig {
             id: "elasticsearch".into(),
-            hosts: vec!["127.0.0.1:9200".into()],
+            client: ClientConfig::default(),
             index: daily("logstash-"),
             action: Action::Index,
             document_id: None,
             routing: None,
             pipeline: None,
             doc_as_upsert: false,
-            user: None,
-            password: None,
-            api_key: None,
-            ssl_enabled: None,
-            ssl_certificate_authorities: Vec::new(),
-            ssl_verification_mode: VerificationMode::Full,
-            compression_level: 1,
-            timeout: Duration::from_secs(60),
             retry_initial_interval: Duration::from_secs(2),
             retry_max_interval: Duration::from_secs(64),
             manage_template: true,
@@ -214,17 +195,7 @@ impl ElasticsearchOutput {
         {
             return Err(ConfigError::NeedsDocumentId(config.action.as_str()));
         }
-        let client = Client::new(&ClientConfig {
-            hosts: config.hosts.clone(),
-            user: config.user.clone(),
-            password: config.password.clone(),
-            api_key: config.api_key.clone(),
-            ssl_enabled: config.ssl_enabled,
-            ssl_certificate_authorities: config.ssl_certificate_authorities.clone(),
-            ssl_verification_mode: config.ssl_verification_mode,
-            compression_level: config.compression_level,
-            timeout: config.timeout,
-        })?;
+        let client = Client::new(&config.client)?;
         Ok(ElasticsearchOutput {
             shared: Arc::new(Shared {
                 requests: Semaphore::new(config.max_in_flight_requests),

@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::{Action, ElasticsearchConfig, ElasticsearchOutput, EventFn, TimestampGuard};
-use super::{IndexFn, VerificationMode};
+use super::{ClientConfig, IndexFn, VerificationMode};
 use crate::config::error::ConfigError;
 use crate::config::settings::Settings;
 use crate::event::{Event, Template};
@@ -69,7 +69,7 @@ fn config(settings: &Settings) -> Result<ElasticsearchConfig, ConfigError> {
         .map(|h| h.node)
         .collect();
     if hosts.is_empty() {
-        hosts = defaults.hosts.clone();
+        hosts = defaults.client.hosts.clone();
     }
     let index = template("index")?.unwrap_or_else(|| {
         Template::compile("logstash-%{+yyyy.MM.dd}").expect("the default index compiles")
@@ -103,30 +103,32 @@ fn config(settings: &Settings) -> Result<ElasticsearchConfig, ConfigError> {
     };
     Ok(ElasticsearchConfig {
         id: defaults.id.clone(),
-        hosts,
+        client: ClientConfig {
+            hosts,
+            user: settings.string("user")?,
+            password: settings.string("password")?,
+            api_key: settings.string("api_key")?,
+            ssl_enabled: settings.boolean("ssl_enabled")?,
+            ssl_certificate_authorities: settings
+                .string_list("ssl_certificate_authorities")?
+                .into_iter()
+                .map(|p| PathBuf::from(p.node))
+                .collect(),
+            ssl_verification_mode: VerificationMode::parse(settings.choice(
+                "ssl_verification_mode",
+                &["full", "none"],
+                "full",
+            )?)
+            .expect("every choice is a mode"),
+            compression_level: settings.integer_in("compression_level", 0..=9, 1)? as u32,
+            timeout: seconds("timeout", defaults.client.timeout)?,
+        },
         index: index_fn(index),
         action,
         document_id: event_fn("document_id")?,
         routing: event_fn("routing")?,
         pipeline: event_fn("pipeline")?,
         doc_as_upsert: settings.boolean_or("doc_as_upsert", false)?,
-        user: settings.string("user")?,
-        password: settings.string("password")?,
-        api_key: settings.string("api_key")?,
-        ssl_enabled: settings.boolean("ssl_enabled")?,
-        ssl_certificate_authorities: settings
-            .string_list("ssl_certificate_authorities")?
-            .into_iter()
-            .map(|p| PathBuf::from(p.node))
-            .collect(),
-        ssl_verification_mode: VerificationMode::parse(settings.choice(
-            "ssl_verification_mode",
-            &["full", "none"],
-            "full",
-        )?)
-        .expect("every choice is a mode"),
-        compression_level: settings.integer_in("compression_level", 0..=9, 1)? as u32,
-        timeout: seconds("timeout", defaults.timeout)?,
         retry_initial_interval: seconds("retry_initial_interval", defaults.retry_initial_interval)?,
         retry_max_interval: seconds("retry_max_interval", defaults.retry_max_interval)?,
         manage_template,
@@ -197,12 +199,15 @@ mod tests {
     #[test]
     fn defaults_are_logstashs() {
         let config = read("").unwrap();
-        assert_eq!(config.hosts, ["127.0.0.1:9200"]);
+        assert_eq!(config.client.hosts, ["127.0.0.1:9200"]);
         assert_eq!(config.template_index_patterns, ["logstash-*"]);
         assert_eq!(config.action, Action::Index);
-        assert_eq!(config.compression_level, 1);
-        assert_eq!(config.timeout, Duration::from_secs(60));
-        assert_eq!(read("hosts => \"es:9200\"").unwrap().hosts, ["es:9200"]);
+        assert_eq!(config.client.compression_level, 1);
+        assert_eq!(config.client.timeout, Duration::from_secs(60));
+        assert_eq!(
+            read("hosts => \"es:9200\"").unwrap().client.hosts,
+            ["es:9200"]
+        );
         let ts = chrono::Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
         assert_eq!(
             (config.index)(&Event::new(Object::new()), ts),
@@ -224,12 +229,12 @@ mod tests {
                bulk_max_bytes => 1000 max_in_flight_requests => 2 max_in_flight_bytes => 5000"#,
         )
         .unwrap();
-        assert_eq!(config.hosts, ["https://a:9200", "b:9201"]);
+        assert_eq!(config.client.hosts, ["https://a:9200", "b:9201"]);
         assert_eq!(config.template_index_patterns, ["mangakai-logs-*"]);
         assert_eq!(config.template_name, "mangakai");
         assert_eq!(config.action, Action::Create);
-        assert_eq!(config.api_key.as_deref(), Some("i:k"));
-        assert_eq!(config.ssl_verification_mode, VerificationMode::None);
+        assert_eq!(config.client.api_key.as_deref(), Some("i:k"));
+        assert_eq!(config.client.ssl_verification_mode, VerificationMode::None);
         assert_eq!(config.retry_max_interval, Duration::from_secs(8));
         let guard = config.timestamp_guard.unwrap();
         assert_eq!(guard.past, Duration::from_secs(30 * 86_400));
