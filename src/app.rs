@@ -80,6 +80,7 @@ pub fn check(source: &ConfigSource, support_escapes: bool) -> Result<String, Str
 
 /// `sluice run`: runs the pipeline until its inputs end or a signal stops it.
 pub async fn run(options: RunOptions) -> Result<(), String> {
+    let mut signals = ShutdownSignals::install()?;
     let (sources, config) = load_config(&options.config, options.support_escapes)?;
     for warning in compile::warnings(&config) {
         tracing::warn!("{}", warning.render(&sources));
@@ -132,26 +133,42 @@ pub async fn run(options: RunOptions) -> Result<(), String> {
     tokio::pin!(waiting);
     tokio::select! {
         () = &mut waiting => return Ok(()),
-        () = shutdown_signal() => {}
+        () = signals.next() => {}
     }
     tracing::info!("signal received: draining in-flight events (signal again to exit at once)");
     health.set_stopping();
     stop.cancel();
     tokio::select! {
         () = &mut waiting => Ok(()),
-        () = shutdown_signal() => {
+        () = signals.next() => {
             tracing::warn!("second signal: exiting without draining");
             std::process::exit(130);
         }
     }
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
+/// SIGINT and SIGTERM, caught from the moment this is created: a signal that arrives while
+/// pipelines are still starting must drain them too, not kill the process.
+struct ShutdownSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    fn install() -> Result<ShutdownSignals, String> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let install = |kind| signal(kind).map_err(|e| format!("cannot handle signals: {e}"));
+        Ok(ShutdownSignals {
+            interrupt: install(SignalKind::interrupt())?,
+            terminate: install(SignalKind::terminate())?,
+        })
+    }
+
+    /// Resolves on the next SIGINT or SIGTERM.
+    async fn next(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
     }
 }

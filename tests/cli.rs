@@ -14,6 +14,26 @@ fn sluice() -> Command {
     command
 }
 
+/// Runs `sluice args…` with `input` on its standard input; asserts it exits 0 and returns its
+/// standard output.
+fn sluice_with_stdin(args: &[&str], input: &[u8]) -> String {
+    let mut child = sluice()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "sluice {args:?} exited with {}",
+        output.status
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
 fn seed_config() -> std::path::PathBuf {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/seed-configs/logstash.conf");
@@ -51,25 +71,14 @@ fn check_compiles_the_seed_config_and_warns_about_its_grok_capture() {
 
 #[test]
 fn grok_debugger_prints_captures_or_the_failure_tag() {
-    let mut child = sluice()
-        .args([
+    let text = sluice_with_stdin(
+        &[
             "grok",
             "--pattern",
             "%{TIMESTAMP_ISO8601:timestamp} %{LOGLEVEL:level} %{GREEDYDATA:message}",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"2026-11-24 16:17:54,123 ERROR boom\nnot a log line\n")
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success());
-    let text = String::from_utf8(output.stdout).unwrap();
+        ],
+        b"2026-11-24 16:17:54,123 ERROR boom\nnot a log line\n",
+    );
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2, "{text}");
     assert!(
@@ -136,28 +145,16 @@ output {{ file {{ path => "{}/out-%{{[@metadata][kind]}}-%{{+YYYY.MM.dd}}.ndjson
 
 #[test]
 fn stdin_to_stdout_json_lines_ends_with_its_input() {
-    let mut child = sluice()
-        .args([
+    let text = sluice_with_stdin(
+        &[
             "run",
             "--api.enabled",
             "false",
             "-e",
             "input { stdin {} } output { stdout { codec => json_lines } }",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"first\nsecond \"quoted\"\r\nthird")
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success());
-    let text = String::from_utf8(output.stdout).unwrap();
+        ],
+        b"first\nsecond \"quoted\"\r\nthird",
+    );
     let messages: Vec<&str> = text
         .lines()
         .map(|l| {
