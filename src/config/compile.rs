@@ -366,10 +366,16 @@ pub fn condition(c: &ast::Condition) -> Result<Condition, ConfigError> {
             haystack,
             negate,
         } => {
-            let contained = fold(Condition::In {
-                needle: operand(needle)?,
-                haystack: operand(haystack)?,
-            });
+            let contained = match (operand(needle)?, operand(haystack)?) {
+                // Logstash compares a field with a literal list as text.
+                (needle @ Operand::Field(_), Operand::Literal(Value::Array(items))) => {
+                    Condition::InList {
+                        needle,
+                        items: items.iter().map(Value::to_display).collect(),
+                    }
+                }
+                (needle, haystack) => fold(Condition::In { needle, haystack }),
+            };
             if *negate {
                 Condition::Not(Box::new(contained))
             } else {

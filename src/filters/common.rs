@@ -9,7 +9,7 @@ use crate::event::{Event, FieldRef, Template, Value};
 
 #[derive(Default)]
 pub struct CommonOptions {
-    add_field: Vec<(Template, Template)>,
+    add_field: Vec<(FieldTemplate, Template)>,
     remove_field: Vec<FieldTemplate>,
     add_tag: Vec<Template>,
     remove_tag: Vec<Template>,
@@ -59,7 +59,7 @@ impl CommonOptions {
             add_field: settings
                 .string_pairs("add_field")?
                 .iter()
-                .map(|(k, v)| Ok((template(k)?, template(v)?)))
+                .map(|(k, v)| Ok((field(k)?, template(v)?)))
                 .collect::<Result<_, ConfigError>>()?,
             remove_field: settings
                 .string_list("remove_field")?
@@ -92,7 +92,7 @@ impl CommonOptions {
 
     pub fn apply(&self, event: &mut Event) {
         for (name, value) in &self.add_field {
-            let Ok(field) = FieldRef::parse(&name.render_to_string(event)) else {
+            let Some(field) = name.resolve(event) else {
                 continue;
             };
             let value = Value::from(value.render_to_string(event));

@@ -12,6 +12,8 @@
 //!   substring; never in an object. `not in` is the negation.
 //! - A bare value is true unless it is missing, `null`, `false`, `""` or `"false"`.
 
+use std::borrow::Cow;
+
 use regex::Regex;
 
 use crate::config::ast::{BoolOp, CompareOp};
@@ -39,7 +41,15 @@ pub enum Condition {
     Not(Box<Condition>),
     Compare(Operand, CompareOp, Operand),
     Match(Operand, Regex),
-    In { needle: Operand, haystack: Operand },
+    In {
+        needle: Operand,
+        haystack: Operand,
+    },
+    /// `needle in [literal, …]`: compared as text, the list rendered once at compile time.
+    InList {
+        needle: Operand,
+        items: Vec<String>,
+    },
     Truthy(Operand),
 }
 
@@ -62,9 +72,15 @@ impl Condition {
                 _ => false,
             },
             Condition::In { needle, haystack } => {
-                let literal_list = matches!(haystack, Operand::Literal(Value::Array(_)));
-                contains(haystack.resolve(event), needle.resolve(event), literal_list)
+                contains(haystack.resolve(event), needle.resolve(event))
             }
+            Condition::InList { needle, items } => needle.resolve(event).is_some_and(|needle| {
+                let needle: Cow<'_, str> = match needle {
+                    Value::String(s) => Cow::Borrowed(s.as_str()),
+                    other => Cow::Owned(other.to_display()),
+                };
+                items.iter().any(|item| *item == needle)
+            }),
             Condition::Truthy(value) => truthy(value.resolve(event)),
         }
     }
@@ -122,15 +138,11 @@ fn order(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
     }
 }
 
-fn contains(haystack: Option<&Value>, needle: Option<&Value>, literal_list: bool) -> bool {
+fn contains(haystack: Option<&Value>, needle: Option<&Value>) -> bool {
     let (Some(haystack), Some(needle)) = (haystack, needle) else {
         return false;
     };
     match haystack {
-        Value::Array(items) if literal_list => {
-            let needle = needle.to_display();
-            items.iter().any(|item| item.to_display() == needle)
-        }
         Value::Array(items) => items.iter().any(|item| equal(item, needle)),
         Value::String(s) => match needle {
             Value::String(n) => memchr::memmem::find(s.as_bytes(), n.as_bytes()).is_some(),
