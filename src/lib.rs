@@ -14,3 +14,4 @@ pub mod inputs;
 pub mod observe;
 pub mod outputs;
 pub mod pipeline;
+pub mod traces;
