@@ -2,7 +2,9 @@
 //!
 //! An [`Event`] is a tree of [`Value`]s (its fields, `@timestamp` and `tags` among them),
 //! a separate `@metadata` tree that outputs never write, and the [`Finalizers`] that tie it to
-//! the receipts of the batches it came from. Fields are read and written through compiled
+//! the receipts of the batches it came from. A span travels as a typed [`Span`] and becomes a
+//! tree (Jaeger's document layout, see [`crate::traces::document`]) only when something
+//! reads or writes its fields; an untouched span reaches its output still typed. Fields are read and written through compiled
 //! [`FieldRef`]s. Events are read from JSON by [`json`], and rendered into strings by
 //! sprintf [`Template`]s, whose date references use [`joda`] patterns; [`date_parse`] reads
 //! dates back, for the `date` filter.
@@ -20,28 +22,26 @@ pub use template::{Template, TemplateError};
 pub use text::Text;
 pub use value::{write_float, write_timestamp, Object, Timestamp, Value};
 
+use std::sync::OnceLock;
+
 use crate::pipeline::receipt::{Delivery, Finalizers};
+use crate::traces::document::span_document;
+use crate::traces::model::Span;
 
 pub const TIMESTAMP: &str = "@timestamp";
 pub const TAGS: &str = "tags";
 pub const VERSION: &str = "@version";
 
 /// One log record or span on its way through a pipeline.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Event {
-    fields: Value,
+    /// Always set, except for a span whose fields nothing has looked at yet.
+    fields: OnceLock<Value>,
     metadata: Value,
     finalizers: Finalizers,
-}
-
-impl Clone for Event {
-    fn clone(&self) -> Event {
-        Event {
-            fields: self.fields.clone(),
-            metadata: self.metadata.clone(),
-            finalizers: self.finalizers.clone(),
-        }
-    }
+    /// The span this event was made from, while it still equals `fields` (or `fields` is not
+    /// built yet). The first write through the field API drops it.
+    span: Option<Box<Span>>,
 }
 
 impl Event {
@@ -58,10 +58,41 @@ impl Event {
             );
         }
         Event {
-            fields: Value::Object(fields),
+            fields: OnceLock::from(Value::Object(fields)),
             metadata: Value::Object(Object::new()),
             finalizers: Finalizers::default(),
+            span: None,
         }
+    }
+
+    /// An event carrying `span`. Its fields are built from it on first access; outputs that
+    /// understand spans read [`Event::span`] instead while it is there.
+    pub fn from_span(span: Span) -> Event {
+        Event {
+            fields: OnceLock::new(),
+            metadata: Value::Object(Object::new()),
+            finalizers: Finalizers::default(),
+            span: Some(Box::new(span)),
+        }
+    }
+
+    /// The span this event came from, unless a filter has changed its fields since.
+    pub fn span(&self) -> Option<&Span> {
+        self.span.as_deref()
+    }
+
+    fn tree(&self) -> &Value {
+        self.fields.get_or_init(|| match &self.span {
+            Some(span) => Value::Object(span_document(span)),
+            None => unreachable!("only span events are built lazily"),
+        })
+    }
+
+    /// The fields for writing: built if need be, and no longer backed by the span.
+    fn tree_mut(&mut self) -> &mut Value {
+        self.tree();
+        self.span = None;
+        self.fields.get_mut().expect("built just above")
     }
 
     /// An event whose `message` is `line`, stamped now.
@@ -72,14 +103,14 @@ impl Event {
     }
 
     pub fn fields(&self) -> &Object {
-        match &self.fields {
+        match self.tree() {
             Value::Object(o) => o,
             _ => unreachable!("event fields are always an object"),
         }
     }
 
     pub fn fields_mut(&mut self) -> &mut Object {
-        match &mut self.fields {
+        match self.tree_mut() {
             Value::Object(o) => o,
             _ => unreachable!("event fields are always an object"),
         }
@@ -103,7 +134,7 @@ impl Event {
         let mut node = if field.is_metadata() {
             &self.metadata
         } else {
-            &self.fields
+            self.tree()
         };
         for segment in field.path() {
             node = child(node, segment)?;
@@ -115,7 +146,7 @@ impl Event {
         let mut node = if field.is_metadata() {
             &mut self.metadata
         } else {
-            &mut self.fields
+            self.tree_mut()
         };
         for segment in field.path() {
             node = child_mut(node, segment)?;
@@ -133,7 +164,7 @@ impl Event {
         let root = if field.is_metadata() {
             &mut self.metadata
         } else {
-            &mut self.fields
+            self.tree_mut()
         };
         let Some((last, parents)) = field.path().split_last() else {
             // Only `[@metadata]` itself has an empty path: it must stay an object.
@@ -166,7 +197,7 @@ impl Event {
         let root = if field.is_metadata() {
             &mut self.metadata
         } else {
-            &mut self.fields
+            self.tree_mut()
         };
         let (last, parents) = field.path().split_last()?;
         let mut node = root;
@@ -181,6 +212,10 @@ impl Event {
     }
 
     pub fn timestamp(&self) -> Option<Timestamp> {
+        if self.span.is_some() {
+            // A span document has no `@timestamp`; no need to build it to find out.
+            return None;
+        }
         match self.fields().get(TIMESTAMP) {
             Some(Value::Timestamp(ts)) => Some(*ts),
             _ => None,
