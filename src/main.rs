@@ -6,10 +6,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use sluice::app::{self, ConfigSource, RunOptions};
+use sluice::app::{self, pipelines_yml, ConfigSource, PipelineSpec, RunOptions};
 use sluice::dlq::{self, DlqConfig, StoragePolicy};
 use sluice::inputs::beats::loadgen::{loadgen, LoadgenSettings};
-use sluice::pipeline::PipelineSettings;
 
 #[derive(Parser)]
 #[command(
@@ -129,6 +128,10 @@ struct ConfigArgs {
     /// `config.support_escapes`.
     #[arg(long = "config.support_escapes")]
     support_escapes: bool,
+    /// Run the pipelines listed in this directory's `pipelines.yml` (or this file), each
+    /// with its own queue, workers and metrics; their unset settings come from the flags.
+    #[arg(long = "path.settings", value_name = "DIR", conflicts_with_all = ["path", "string"])]
+    path_settings: Option<PathBuf>,
 }
 
 impl ConfigArgs {
@@ -137,6 +140,19 @@ impl ConfigArgs {
             (Some(path), _) => ConfigSource::Path(path.clone()),
             (None, Some(text)) => ConfigSource::Inline(text.clone()),
             (None, None) => ConfigSource::QuickStart,
+        }
+    }
+
+    /// The pipelines to run: those of `pipelines.yml` over `defaults`, or `defaults` alone
+    /// with the configuration given by `-f`/`-e` (or the quick start).
+    fn pipelines(&self, mut defaults: PipelineSpec) -> Result<Vec<PipelineSpec>, String> {
+        defaults.support_escapes = self.support_escapes;
+        match &self.path_settings {
+            Some(path) => pipelines_yml::load(path, &defaults),
+            None => {
+                defaults.config = self.source();
+                Ok(vec![defaults])
+            }
         }
     }
 }
@@ -229,7 +245,10 @@ fn main() -> ExitCode {
             println!("sluice {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
-        Command::Check(args) => match app::check(&args.source(), args.support_escapes) {
+        Command::Check(args) => match args
+            .pipelines(PipelineSpec::new("main", ConfigSource::QuickStart))
+            .and_then(|pipelines| app::check(&pipelines))
+        {
             Ok(report) => {
                 println!("{report}");
                 println!("Configuration OK");
@@ -318,31 +337,32 @@ fn run(args: RunArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut settings = PipelineSettings::default();
+    let mut defaults = PipelineSpec::new(&args.pipeline_id, ConfigSource::QuickStart);
     if let Some(workers) = args.workers {
-        settings.workers = workers.max(1);
+        defaults.workers = workers.max(1);
     }
-    settings.batch_size = args.batch_size.max(1);
-    settings.batch_delay = Duration::from_millis(args.batch_delay_ms);
-    settings.queue_capacity = args
-        .queue_events
-        .unwrap_or(settings.workers * settings.batch_size)
-        .max(1);
-    let dead_letter_queue = args.dlq_enable.then(|| DlqConfig {
+    defaults.batch_size = args.batch_size.max(1);
+    defaults.batch_delay = Duration::from_millis(args.batch_delay_ms);
+    defaults.queue_max_events = args.queue_events.map(|n| n.max(1));
+    defaults.dead_letter_queue_enabled = args.dlq_enable;
+    defaults.dead_letter_queue = DlqConfig {
         max_bytes: args.dlq_max_bytes,
         storage_policy: StoragePolicy::parse(&args.dlq_storage_policy)
             .expect("clap allows only the policies"),
         ..DlqConfig::new(&args.dlq_path, &args.pipeline_id)
-    });
+    };
+    let pipelines = match args.config.pipelines(defaults) {
+        Ok(pipelines) => pipelines,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let options = RunOptions {
-        config: args.config.source(),
-        pipeline_id: args.pipeline_id,
-        settings,
-        support_escapes: args.config.support_escapes,
+        pipelines,
         api_enabled: args.api_enabled,
         api_host: args.api_host,
         api_ports,
-        dead_letter_queue,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -184,9 +184,15 @@ impl Drop for Running {
 
 /// Starts `sluice run` with the API on a free port; returns the child and the API address.
 fn start_with_api(config: &str) -> (Running, String) {
+    start_with_api_args(&["-e", config])
+}
+
+/// Starts `sluice run <config_args>` with the API on a free port.
+fn start_with_api_args(config_args: &[&str]) -> (Running, String) {
     let mut child = Running(
         sluice()
-            .args(["run", "--api.http.port", "0", "-e", config])
+            .args(["run", "--api.http.port", "0"])
+            .args(config_args)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -397,4 +403,172 @@ fn every_shipped_pipeline_compiles() {
         }
     }
     assert!(checked >= 2, "quickstart.conf and mangakai.conf at least");
+}
+
+/// Two pipelines from one `pipelines.yml`, each with the settings its entry gives.
+fn two_pipelines(
+    dir: &std::path::Path,
+    logs_count: &str,
+    traces_count: &str,
+) -> std::path::PathBuf {
+    let logs = dir.join("logs.conf");
+    std::fs::write(
+        &logs,
+        format!(
+            r#"input {{ generator {{ {logs_count} lines => ["log line"] }} }}
+filter {{ if [message] == "never" {{ drop {{}} }} }}
+output {{ file {{ path => "{}/logs.ndjson" flush_interval => 0 }} }}"#,
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let settings = dir.join("settings");
+    std::fs::create_dir(&settings).unwrap();
+    std::fs::write(
+        settings.join("pipelines.yml"),
+        format!(
+            r#"# Two pipelines in one process.
+- pipeline.id: logs
+  path.config: "{}"
+  pipeline.workers: 2
+- pipeline.id: traces
+  config.string: 'input {{ generator {{ {traces_count} lines => ["span"] }} }} output {{ file {{ path => "{}/traces.ndjson" flush_interval => 0 }} }}'
+  pipeline.workers: 1
+  pipeline.batch.size: 7
+"#,
+            logs.display(),
+            dir.display()
+        ),
+    )
+    .unwrap();
+    settings
+}
+
+#[test]
+fn pipelines_yml_runs_each_pipeline_with_its_own_settings_until_all_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = two_pipelines(dir.path(), "count => 40", "count => 15");
+    let check = sluice()
+        .args(["check", "--path.settings"])
+        .arg(&settings)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        check.status.success(),
+        "{report}{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert!(
+        report.contains("== pipeline `logs`") && report.contains("== pipeline `traces`"),
+        "{report}"
+    );
+
+    let status = sluice()
+        .args(["run", "--api.enabled", "false", "--path.settings"])
+        .arg(&settings)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let lines = |name: &str| {
+        std::fs::read_to_string(dir.path().join(name))
+            .unwrap()
+            .lines()
+            .count()
+    };
+    assert_eq!(lines("logs.ndjson"), 40);
+    assert_eq!(lines("traces.ndjson"), 15);
+}
+
+#[test]
+fn pipelines_yml_pipelines_report_apart_and_stop_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = two_pipelines(dir.path(), "", "");
+    let settings = settings.to_str().unwrap();
+    let (mut child, addr) = start_with_api_args(&["--path.settings", settings]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http_get(&addr, "/ready").0 != 200 {
+        assert!(Instant::now() < deadline, "never ready");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (_, health) = http_get(&addr, "/health");
+    assert!(health.contains(r#""logs":{"ready":true}"#), "{health}");
+    assert!(health.contains(r#""traces":{"ready":true}"#), "{health}");
+    std::thread::sleep(Duration::from_millis(300));
+    let (_, metrics) = http_get(&addr, "/metrics");
+    for pipeline in ["logs", "traces"] {
+        assert!(
+            metrics.contains(&format!(
+                "sluice_pipeline_queue_capacity_events{{pipeline=\"{pipeline}\"}}"
+            )),
+            "{metrics}"
+        );
+    }
+    assert!(
+        metrics.contains("sluice_pipeline_queue_capacity_events{pipeline=\"traces\"} 7"),
+        "workers × batch size of its own entry"
+    );
+    assert!(
+        metrics.contains("sluice_pipeline_queue_capacity_events{pipeline=\"logs\"} 250"),
+        "workers 2 × the default batch"
+    );
+
+    let pid = child.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    assert!(
+        child.0.wait().unwrap().success(),
+        "both pipelines drain and the process exits 0"
+    );
+    for name in ["logs.ndjson", "traces.ndjson"] {
+        let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
+        assert!(
+            !text.is_empty() && text.ends_with('\n'),
+            "{name} drained whole"
+        );
+    }
+}
+
+#[test]
+fn a_bad_pipeline_in_pipelines_yml_starts_nothing_and_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = dir.path().join("pipelines.yml");
+    std::fs::write(
+        &settings,
+        format!(
+            "- pipeline.id: good\n  config.string: 'input {{ generator {{ count => 5 }} }} output {{ file {{ path => \"{}/good.ndjson\" }} }}'\n- pipeline.id: bad\n  config.string: 'input {{ generator {{}} }} output {{ stdot {{}} }}'\n",
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    let output = sluice()
+        .args(["run", "--api.enabled", "false", "--path.settings"])
+        .arg(&settings)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("pipeline `bad`:"), "{stderr}");
+    assert!(stderr.contains("unknown output plugin `stdot`"), "{stderr}");
+    assert!(!dir.path().join("good.ndjson").exists(), "nothing started");
+
+    std::fs::write(
+        &settings,
+        "- pipeline.id: a\n  path.config: x\n  pipeline.wrokers: 2\n",
+    )
+    .unwrap();
+    let output = sluice()
+        .args(["check", "--path.settings"])
+        .arg(&settings)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("unknown setting `pipeline.wrokers`; did you mean `pipeline.workers`?"),
+        "{stderr}"
+    );
 }
