@@ -35,8 +35,29 @@ enum Command {
     /// Send load to a running input and print events/s.
     #[command(subcommand)]
     Loadgen(LoadgenTarget),
+    /// Ask a running Sluice's API whether it is ready (exit 0) or not (exit 1): a container
+    /// health check that needs no shell or curl.
+    Health(HealthArgs),
     /// Print the version.
     Version,
+}
+
+#[derive(Args)]
+struct HealthArgs {
+    /// The API's address.
+    #[arg(
+        long = "api.http.address",
+        value_name = "HOST:PORT",
+        default_value = "127.0.0.1:9600"
+    )]
+    address: String,
+    /// Ask `/live` (the process serves requests) instead of `/ready` (every pipeline takes
+    /// input).
+    #[arg(long)]
+    live: bool,
+    /// Seconds to wait for an answer.
+    #[arg(long, default_value_t = 3)]
+    timeout: u64,
 }
 
 #[derive(Args)]
@@ -275,7 +296,24 @@ fn main() -> ExitCode {
             }
         }
         Command::Grok(args) => grok(args),
+        Command::Health(args) => health(args),
         Command::Loadgen(LoadgenTarget::Beats(args)) => loadgen_beats(args),
+    }
+}
+
+fn health(args: HealthArgs) -> ExitCode {
+    use sluice::observe::probe::{probe, Check};
+    let check = if args.live { Check::Live } else { Check::Ready };
+    match probe(
+        &args.address,
+        check,
+        Duration::from_secs(args.timeout.max(1)),
+    ) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("unhealthy: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

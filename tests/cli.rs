@@ -244,6 +244,17 @@ output {{ file {{ path => "{}" flush_interval => 0 }} }}"#,
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(http_get(&addr, "/live").0, 200);
+    for probe in [
+        &["health", "--api.http.address", &addr][..],
+        &["health", "--live", "--api.http.address", &addr],
+    ] {
+        let output = sluice().args(probe).output().unwrap();
+        assert!(
+            output.status.success(),
+            "{probe:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
     let (status, health) = http_get(&addr, "/health");
     assert_eq!(status, 200);
     assert!(health.contains(r#""main":{"ready":true}"#), "{health}");
@@ -569,6 +580,25 @@ fn a_bad_pipeline_in_pipelines_yml_starts_nothing_and_is_named() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("unknown setting `pipeline.wrokers`; did you mean `pipeline.workers`?"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn health_fails_clearly_when_nothing_answers() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let output = sluice()
+        .args(["health", "--api.http.address", &format!("127.0.0.1:{port}")])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("unhealthy: cannot reach the API at 127.0.0.1:"),
         "{stderr}"
     );
 }

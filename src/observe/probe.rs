@@ -1,0 +1,107 @@
+//! `sluice health`: asks a running Sluice's API whether it is ready (or alive), for container
+//! health checks and probes where there is no shell and no curl. Exit 0 means yes.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+/// What the probe asks: `/ready` (taking traffic) or `/live` (the process serves requests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    Ready,
+    Live,
+}
+
+impl Check {
+    fn path(self) -> &'static str {
+        match self {
+            Check::Ready => "/ready",
+            Check::Live => "/live",
+        }
+    }
+}
+
+/// The answer is read up to this size; the API's answers are a few bytes.
+const MAX_ANSWER: u64 = 64 * 1024;
+
+/// Sends `GET /ready` or `GET /live` to the API at `address` and returns `Ok` on a 200, or
+/// why not.
+pub fn probe(address: &str, check: Check, timeout: Duration) -> Result<(), String> {
+    let addr = resolve(address)?;
+    let mut stream = TcpStream::connect_timeout(&addr, timeout)
+        .map_err(|e| format!("cannot reach the API at {addr}: {e}"))?;
+    stream
+        .set_read_timeout(Some(timeout))
+        .and_then(|()| stream.set_write_timeout(Some(timeout)))
+        .map_err(|e| e.to_string())?;
+    write!(
+        stream,
+        "GET {} HTTP/1.0\r\nHost: {addr}\r\nConnection: close\r\n\r\n",
+        check.path()
+    )
+    .map_err(|e| format!("cannot ask the API at {addr}: {e}"))?;
+    let mut answer = Vec::new();
+    stream
+        .take(MAX_ANSWER)
+        .read_to_end(&mut answer)
+        .map_err(|e| format!("no answer from the API at {addr}: {e}"))?;
+    match status(&answer) {
+        Some(200) => Ok(()),
+        Some(code) => Err(format!("{} answered {code}", check.path())),
+        None => Err(format!("the API at {addr} did not answer HTTP")),
+    }
+}
+
+fn resolve(address: &str) -> Result<SocketAddr, String> {
+    address
+        .to_socket_addrs()
+        .map_err(|e| format!("`{address}`: {e}"))?
+        .next()
+        .ok_or_else(|| format!("`{address}` resolves to no address"))
+}
+
+/// The status code of an HTTP/1.x answer's first line.
+fn status(answer: &[u8]) -> Option<u16> {
+    let line = answer.split(|&b| b == b'\n').next()?;
+    let mut parts = std::str::from_utf8(line).ok()?.split_whitespace();
+    parts.next().filter(|v| v.starts_with("HTTP/1."))?;
+    parts.next()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_status_line_and_nothing_else() {
+        assert_eq!(status(b"HTTP/1.1 200 OK\r\n\r\nready\n"), Some(200));
+        assert_eq!(status(b"HTTP/1.0 503 Service Unavailable\r\n"), Some(503));
+        assert_eq!(status(b"SSH-2.0-OpenSSH\r\n"), None);
+        assert_eq!(status(b""), None);
+        assert_eq!(status(b"HTTP/1.1 abc\r\n"), None);
+        assert_eq!(status(&[0xff, 0xfe, b'\n']), None);
+    }
+
+    #[test]
+    fn a_closed_port_is_a_clear_error() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        drop(listener);
+        let error = probe(&addr, Check::Ready, Duration::from_secs(1)).unwrap_err();
+        assert!(error.starts_with("cannot reach the API at"), "{error}");
+    }
+
+    #[test]
+    fn a_peer_that_is_not_http_is_named() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            // Read the request first: closing with unread bytes would reset the connection.
+            let _ = conn.read(&mut [0; 1024]);
+            let _ = conn.write_all(b"SSH-2.0-OpenSSH_9.2\r\n");
+        });
+        let error = probe(&addr, Check::Live, Duration::from_secs(2)).unwrap_err();
+        assert!(error.contains("did not answer HTTP"), "{error}");
+    }
+}
