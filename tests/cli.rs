@@ -438,16 +438,15 @@ output {{ file {{ path => "{}/logs.ndjson" flush_interval => 0 }} }}"#,
     std::fs::write(
         settings.join("pipelines.yml"),
         format!(
-            r#"# Two pipelines in one process.
+            r#"# Two pipelines in one process; a relative path.config is the file's neighbour.
 - pipeline.id: logs
-  path.config: "{}"
+  path.config: "../logs.conf"
   pipeline.workers: 2
 - pipeline.id: traces
   config.string: 'input {{ generator {{ {traces_count} lines => ["span"] }} }} output {{ file {{ path => "{}/traces.ndjson" flush_interval => 0 }} }}'
   pipeline.workers: 1
   pipeline.batch.size: 7
 "#,
-            logs.display(),
             dir.display()
         ),
     )

@@ -6,6 +6,8 @@
 //! `path.dead_letter_queue`, `config.support_escapes`). A setting a pipeline leaves out takes
 //! the command line's value, as Logstash takes `logstash.yml`'s. Anything else is an error
 //! naming the pipeline and the setting: a misspelt key must not silently fall back to a default.
+//! A relative `path.config` is taken from the file's own directory, so a settings directory
+//! and its pipelines can move together (into a container, a ConfigMap) unchanged.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -63,10 +65,19 @@ pub fn load(path: &Path, defaults: &PipelineSpec) -> Result<Vec<PipelineSpec>, S
     };
     let text = std::fs::read_to_string(&file)
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    parse(&text, defaults).map_err(|e| format!("{}: {e}", file.display()))
+    let base = file.parent().unwrap_or(Path::new("."));
+    let mut specs = parse(&text, defaults).map_err(|e| format!("{}: {e}", file.display()))?;
+    for spec in &mut specs {
+        if let ConfigSource::Path(path) = &mut spec.config {
+            if path.is_relative() {
+                *path = base.join(&*path);
+            }
+        }
+    }
+    Ok(specs)
 }
 
-/// Parses the text of a `pipelines.yml`.
+/// Parses the text of a `pipelines.yml`; relative `path.config`s are left as written.
 pub fn parse(text: &str, defaults: &PipelineSpec) -> Result<Vec<PipelineSpec>, String> {
     let documents = YamlLoader::load_from_str(text).map_err(|e| e.to_string())?;
     let entries = match documents.as_slice() {
