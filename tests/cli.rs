@@ -416,6 +416,21 @@ fn every_shipped_pipeline_compiles() {
     assert!(checked >= 2, "quickstart.conf and mangakai.conf at least");
 }
 
+#[test]
+fn the_shipped_pipelines_yml_checks() {
+    let settings = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    let output = sluice()
+        .args(["check", "--path.settings"])
+        .arg(&settings)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// Two pipelines from one `pipelines.yml`, each with the settings its entry gives.
 fn two_pipelines(
     dir: &std::path::Path,
