@@ -28,6 +28,9 @@ if ! "$venv/bin/python" -c 'import pylogbeat; assert pylogbeat.__version__ == "2
 fi
 export SLUICE_PYTHON="$PWD/$venv/bin/python"
 
+echo "== Kubernetes manifests, decoded strictly into k8s.io/api types"
+GOTOOLCHAIN=local go -C deploy/kubernetes/validate test -count=1 ./...
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
