@@ -272,6 +272,10 @@ output {{ file {{ path => "{}" flush_interval => 0 }} }}"#,
             .unwrap()
     };
     assert!(value("sluice_input_events_total{pipeline=\"main\"") > 0);
+    assert!(
+        value("sluice_input_queue_wait_seconds_count{pipeline=\"main\"") > 0,
+        "every hand-over to the queue is timed"
+    );
     let nginx_branch = "sluice_branch_matched_total{pipeline=\"main\",branch=\"filter@config string:2\",condition=\"[fields][service] == \\\"nginx\\\"\"}";
     assert_eq!(value(nginx_branch), 0, "the nginx branch never matches");
     assert!(value("sluice_branch_matched_total{pipeline=\"main\",branch=\"filter@config string:2\",condition=\"[message] =~ /ERROR/\"}") > 0);

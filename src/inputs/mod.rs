@@ -20,7 +20,7 @@ use crate::config::ast::Spanned;
 use crate::config::error::ConfigError;
 use crate::config::settings::Settings;
 use crate::event::{Event, FieldRef, Template, Text, Value};
-use crate::observe::metrics::Counter;
+use crate::observe::metrics::{Counter, Histogram, LATENCY_BUCKETS};
 use crate::pipeline::queue::{Closed, Queue};
 use crate::pipeline::receipt::{receipt, Finalizers, Receipt};
 
@@ -124,6 +124,8 @@ pub struct EventSink {
     queue: Arc<Queue>,
     decoration: Arc<Decoration>,
     events_out: Counter,
+    /// How long each hand-over waited for room: the back-pressure this input's senders feel.
+    queue_wait: Histogram,
 }
 
 impl EventSink {
@@ -136,7 +138,9 @@ impl EventSink {
             }
         }
         let n = events.len() as u64;
+        let started = std::time::Instant::now();
         self.queue.push(events).await?;
+        self.queue_wait.observe(started.elapsed().as_secs_f64());
         self.events_out.add(n);
         Ok(())
     }
@@ -171,10 +175,19 @@ impl InputContext {
         decoration: Arc<Decoration>,
         ready: tokio::sync::oneshot::Sender<()>,
     ) -> InputContext {
-        let events_out = crate::observe::metrics::registry().counter(
+        let labels: &[(&str, &str)] = &[("pipeline", &pipeline), ("plugin", &id)];
+        let metrics = crate::observe::metrics::registry();
+        let events_out = metrics.counter(
             "sluice_input_events_total",
             "Events an input handed to its pipeline.",
-            &[("pipeline", &pipeline), ("plugin", &id)],
+            labels,
+        );
+        let queue_wait = metrics.histogram(
+            "sluice_input_queue_wait_seconds",
+            "Time an input waited for room in its pipeline's queue per hand-over; its rate of \
+             sum is the share of time the input was back-pressured.",
+            labels,
+            LATENCY_BUCKETS,
         );
         InputContext {
             pipeline,
@@ -183,6 +196,7 @@ impl InputContext {
                 queue,
                 decoration,
                 events_out,
+                queue_wait,
             },
             shutdown,
             ready: Some(ready),

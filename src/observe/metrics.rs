@@ -50,6 +50,13 @@ pub const LATENCY_BUCKETS: &[f64] = &[
 #[derive(Clone, Debug)]
 pub struct Histogram(Arc<HistogramCells>);
 
+/// A latency histogram in no registry, for parts that run unexported (tests, benches).
+impl Default for Histogram {
+    fn default() -> Histogram {
+        Histogram::new(LATENCY_BUCKETS)
+    }
+}
+
 #[derive(Debug)]
 pub struct HistogramCells {
     bounds: &'static [f64],

@@ -419,7 +419,7 @@ async fn write_acks<W: AsyncWrite>(
                 {
                     break Err(e);
                 }
-                metrics.ack();
+                metrics.ack(done.since.elapsed());
                 last_write = Instant::now();
             }
             WriterEvent::Resolved(Delivery::Failed) => {

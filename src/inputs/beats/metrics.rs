@@ -7,7 +7,9 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use crate::observe::metrics::{registry, Counter, Gauge};
+use std::time::Duration;
+
+use crate::observe::metrics::{registry, Counter, Gauge, Histogram, LATENCY_BUCKETS};
 
 #[derive(Default)]
 pub struct BeatsMetrics {
@@ -18,6 +20,7 @@ pub struct BeatsMetrics {
     windows: Counter,
     events: Counter,
     acks: Counter,
+    ack_latency: Histogram,
     keepalives: Counter,
     bytes_in: Counter,
     bytes_compressed: Counter,
@@ -82,6 +85,12 @@ impl BeatsMetrics {
                 "Window ACKs a beats input sent (keep-alives not included).",
                 labels,
             ),
+            ack_latency: r.histogram(
+                "sluice_beats_ack_latency_seconds",
+                "Time from a window's arrival to its ACK: how long the outputs took to store it.",
+                labels,
+                LATENCY_BUCKETS,
+            ),
             keepalives: r.counter(
                 "sluice_beats_keepalives_total",
                 "ACK 0 keep-alives a beats input sent while windows waited.",
@@ -118,8 +127,10 @@ impl BeatsMetrics {
         self.events.add(events as u64);
         self.bytes_inflated.add(inflated as u64);
     }
-    pub(super) fn ack(&self) {
+    /// A window acknowledged `waited` after it arrived (window 0 too, with no wait).
+    pub(super) fn ack(&self, waited: Duration) {
         self.acks.inc();
+        self.ack_latency.observe(waited.as_secs_f64());
     }
     pub(super) fn keepalive(&self) {
         self.keepalives.inc();
