@@ -534,6 +534,7 @@ async fn a_full_dead_letter_queue_under_block_holds_the_batch_until_room_is_made
     let appended = writer
         .append(&[sluice::dlq::DeadLetterEntry {
             plugin: "earlier",
+            plugin_type: "elasticsearch",
             index: &index,
             action: "index",
             status: 400,
