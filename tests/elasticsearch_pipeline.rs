@@ -1,6 +1,7 @@
 //! The real `sluice` binary writing to a real Elasticsearch: `sluice run -e` with the
 //! generator into `output { elasticsearch { … } }`, and `sluice dlq` reading back what
-//! Elasticsearch refused. The node is [`common::node`]'s.
+//! Elasticsearch refused, and a `dead_letter_queue` input replaying it after a fix. The node
+//! is [`common::node`]'s.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -105,7 +106,7 @@ async fn generator_events_land_in_their_daily_index_without_metadata() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_mapping_conflict_goes_to_the_dead_letter_queue_and_sluice_dlq_lists_it() {
+async fn a_mapping_conflict_is_dead_lettered_listed_and_replayed_once_after_a_fix() {
     let index = unique("pipeline-conflict");
     // `message` is a number here, so the generator's text cannot be indexed.
     let created = es(
@@ -156,6 +157,107 @@ async fn a_mapping_conflict_goes_to_the_dead_letter_queue_and_sluice_dlq_lists_i
     .unwrap();
     assert_eq!(first["event"]["message"], "request served");
     assert_eq!(first["@metadata"]["secret"], "do-not-index");
+
+    // A second pipeline replays them, fixed to fit the mapping, into the same index.
+    let replay = format!(
+        r#"input {{ dead_letter_queue {{ path => "{path}" pipeline_id => "conflicts" }} }}
+           filter {{ mutate {{ rename => {{ "message" => "text" }}
+                              add_field => {{ "dlq_reason" => "%{{[@metadata][dead_letter_queue][reason]}}"
+                                              "dlq_secret" => "%{{[@metadata][secret]}}" }} }} }}
+           output {{ elasticsearch {{ {} index => "{index}" manage_template => false }} }}"#,
+        connection()
+    );
+    let mut replaying = Replay::start(&replay);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while count(&index, "").await < 5 {
+        assert!(
+            Instant::now() < deadline,
+            "the replay did not reach Elasticsearch"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    replaying.stop();
+    let hits = es(Method::GET, &format!("/{index}/_search?size=10"), None).await;
+    for hit in hits["hits"]["hits"].as_array().unwrap() {
+        let source = &hit["_source"];
+        assert_eq!(source["text"], "request served", "{source}");
+        assert!(
+            source["dlq_reason"]
+                .as_str()
+                .unwrap()
+                .contains("failed to parse field [message] of type [long]"),
+            "{source}"
+        );
+        assert_eq!(source["dlq_secret"], "do-not-index");
+        assert!(source.get("@metadata").is_none(), "{source}");
+    }
+
+    // Its position was committed: a restart finds nothing new to replay.
+    let sincedb = std::fs::read_to_string(dir.path().join("conflicts/.sincedb")).unwrap();
+    assert_eq!(sincedb.split_whitespace().count(), 2, "{sincedb}");
+    let mut again = Replay::start(&replay);
+    again.wait_until_reading();
+    std::thread::sleep(Duration::from_secs(2));
+    again.stop();
+    assert_eq!(count(&index, "").await, 5, "nothing replayed twice");
+}
+
+/// `sluice run` of a pipeline that does not end by itself, stopped with SIGTERM.
+struct Replay {
+    child: std::process::Child,
+    log: std::sync::mpsc::Receiver<String>,
+}
+
+impl Replay {
+    fn start(config: &str) -> Replay {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .env_remove("RUST_LOG")
+            .args(["run", "--api.enabled", "false", "-e", config])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        let (tx, log) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        Replay { child, log }
+    }
+
+    fn wait_until_reading(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let line = self
+                .log
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .expect("the dead_letter_queue input logged that it is reading");
+            if line.contains("dead_letter_queue input reading") {
+                return;
+            }
+        }
+    }
+
+    fn stop(&mut self) {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+        let status = self.child.wait().unwrap();
+        let log: Vec<String> = self.log.try_iter().collect();
+        assert!(status.success(), "{status}:\n{}", log.join("\n"));
+    }
+}
+
+impl Drop for Replay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 fn http_get(addr: &str, path: &str) -> String {
