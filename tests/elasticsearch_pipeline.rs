@@ -12,6 +12,7 @@ use hyper::Method;
 use serde_json::Value as Json;
 
 mod common;
+use common::process::Sluice;
 use common::{count, es, node, unique};
 
 fn sluice(args: &[&str]) -> Output {
@@ -167,7 +168,7 @@ async fn a_mapping_conflict_is_dead_lettered_listed_and_replayed_once_after_a_fi
            output {{ elasticsearch {{ {} index => "{index}" manage_template => false }} }}"#,
         connection()
     );
-    let mut replaying = Replay::start(&replay);
+    let mut replaying = Sluice::run(&replay);
     let deadline = Instant::now() + Duration::from_secs(60);
     while count(&index, "").await < 5 {
         assert!(
@@ -176,7 +177,7 @@ async fn a_mapping_conflict_is_dead_lettered_listed_and_replayed_once_after_a_fi
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    replaying.stop();
+    replaying.terminate();
     let hits = es(Method::GET, &format!("/{index}/_search?size=10"), None).await;
     for hit in hits["hits"]["hits"].as_array().unwrap() {
         let source = &hit["_source"];
@@ -195,69 +196,91 @@ async fn a_mapping_conflict_is_dead_lettered_listed_and_replayed_once_after_a_fi
     // Its position was committed: a restart finds nothing new to replay.
     let sincedb = std::fs::read_to_string(dir.path().join("conflicts/.sincedb")).unwrap();
     assert_eq!(sincedb.split_whitespace().count(), 2, "{sincedb}");
-    let mut again = Replay::start(&replay);
-    again.wait_until_reading();
+    let mut again = Sluice::run(&replay);
+    again.wait_for_log("dead_letter_queue input reading");
     std::thread::sleep(Duration::from_secs(2));
-    again.stop();
+    again.terminate();
     assert_eq!(count(&index, "").await, 5, "nothing replayed twice");
 }
 
-/// `sluice run` of a pipeline that does not end by itself, stopped with SIGTERM.
-struct Replay {
-    child: std::process::Child,
-    log: std::sync::mpsc::Receiver<String>,
+/// Bytes in the segments of a dead-letter queue directory.
+fn segment_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "dlq"))
+            .map(|e| e.metadata().map_or(0, |m| m.len()))
+            .sum()
+    })
 }
 
-impl Replay {
-    fn start(config: &str) -> Replay {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-            .env_remove("RUST_LOG")
-            .args(["run", "--api.enabled", "false", "-e", config])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = BufReader::new(child.stderr.take().unwrap());
-        let (tx, log) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in stderr.lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        Replay { child, log }
-    }
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_9_while_the_dead_letter_queue_is_written_loses_no_whole_record() {
+    let index = unique("pipeline-crash");
+    let created = es(
+        Method::PUT,
+        &format!("/{index}"),
+        Some(r#"{"mappings":{"properties":{"message":{"type":"long"}}}}"#),
+    )
+    .await;
+    assert_eq!(created["acknowledged"], true, "{created}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_str().unwrap();
+    let dlq_args = [
+        "--pipeline.id",
+        "crash",
+        "--dead_letter_queue.enable",
+        "true",
+        "--path.dead_letter_queue",
+        path,
+    ];
 
-    fn wait_until_reading(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let line = self
-                .log
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                .expect("the dead_letter_queue input logged that it is reading");
-            if line.contains("dead_letter_queue input reading") {
-                return;
-            }
-        }
+    // Every event is dead-lettered, without end, until the process is killed mid-stream.
+    let config = format!(
+        r#"input {{ generator {{ count => 0 message => "request served" }} }}
+           output {{ elasticsearch {{ {} index => "{index}" manage_template => false }} }}"#,
+        connection()
+    );
+    let mut args = vec!["run", "--api.enabled", "false", "-e", &config];
+    args.extend_from_slice(&dlq_args);
+    let mut writing = Sluice::start(&args);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while segment_bytes(&dir.path().join("crash")) < 256 * 1024 {
+        assert!(
+            Instant::now() < deadline,
+            "the dead-letter queue did not grow"
+        );
+        std::thread::sleep(Duration::from_millis(20));
     }
+    writing.kill();
 
-    fn stop(&mut self) {
-        let pid = self.child.id().to_string();
-        assert!(Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success());
-        let status = self.child.wait().unwrap();
-        let log: Vec<String> = self.log.try_iter().collect();
-        assert!(status.success(), "{status}:\n{}", log.join("\n"));
-    }
-}
+    // Every whole record reads back, each event once.
+    let shown = sluice(&["dlq", "--path", path, "--pipeline", "crash", "show"]);
+    let shown = String::from_utf8(shown.stdout).unwrap();
+    let mut sequences: Vec<u64> = shown
+        .lines()
+        .map(|line| {
+            let record: Json = serde_json::from_str(line).unwrap();
+            record["event"]["event"]["sequence"].as_u64().unwrap()
+        })
+        .collect();
+    let read = sequences.len();
+    assert!(read > 100, "{read} records");
+    sequences.sort_unstable();
+    sequences.dedup();
+    assert_eq!(sequences.len(), read, "a record read twice");
 
-impl Drop for Replay {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    // The next run cuts a torn tail off, keeps every earlier record and appends after them.
+    run(
+        10,
+        &format!(r#"index => "{index}" manage_template => false"#),
+        &dlq_args,
+    );
+    let listed = sluice(&["dlq", "--path", path, "--pipeline", "crash", "list"]);
+    assert_eq!(
+        String::from_utf8(listed.stdout).unwrap().lines().count(),
+        read + 10
+    );
 }
 
 fn http_get(addr: &str, path: &str) -> String {
