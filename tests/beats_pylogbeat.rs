@@ -10,7 +10,6 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
@@ -19,26 +18,7 @@ use serde_json::Value;
 
 mod common;
 use common::pki::Pki;
-
-/// The Python that has pylogbeat: `SLUICE_PYTHON`, else the virtualenv `scripts/test.sh` makes.
-fn python() -> PathBuf {
-    let python = std::env::var_os("SLUICE_PYTHON").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/py-venv/bin/python"),
-        PathBuf::from,
-    );
-    let usable = Command::new(&python)
-        .args(["-c", "import pylogbeat"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        usable,
-        "pylogbeat is not importable by {}: run scripts/test.sh once (it creates target/py-venv \
-         with `pip install pylogbeat==2.1.0`), or set SLUICE_PYTHON to a Python that has it",
-        python.display()
-    );
-    python
-}
+use common::pylogbeat::driver;
 
 /// A child process that is killed if the test fails before it ends.
 struct Running(Child);
@@ -184,16 +164,7 @@ impl Sent {
 
 /// The driver's command line: `windows` windows of `per_window` events to `sluice`.
 fn pylogbeat(sluice: &Sluice, windows: u32, per_window: u32, extra: &[&str]) -> Command {
-    let mut command = Command::new(python());
-    command
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/peers/pylogbeat_send.py"
-        ))
-        .args(["127.0.0.1", sluice.port()])
-        .args([windows.to_string(), per_window.to_string()])
-        .args(extra);
-    command
+    driver(sluice.port(), windows, per_window, extra)
 }
 
 /// Runs the driver to its end.

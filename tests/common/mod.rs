@@ -14,6 +14,7 @@
 
 pub mod pki;
 pub mod process;
+pub mod pylogbeat;
 
 use std::path::PathBuf;
 use std::process::Command;
