@@ -73,6 +73,17 @@ pub fn build(settings: &Settings) -> Result<Box<dyn Input>, ConfigError> {
     }))
 }
 
+impl DeadLetterQueue {
+    /// Whether `record` was written at or after `start_timestamp`, if one is set.
+    fn wanted(&self, record: &DeadLetter) -> bool {
+        let written = entry_time(record);
+        match (self.start_timestamp, written) {
+            (Some(start), Some(written)) => written >= start,
+            _ => true,
+        }
+    }
+}
+
 impl Input for DeadLetterQueue {
     fn run(self: Box<Self>, mut ctx: InputContext) -> BoxFuture<Result<(), PluginError>> {
         Box::pin(async move {
@@ -82,7 +93,7 @@ impl Input for DeadLetterQueue {
             };
             tracing::info!(pipeline = %ctx.pipeline, plugin = %ctx.id, queue = %self.path.join(&self.pipeline_id).display(), ?start, "dead_letter_queue input reading");
             ctx.mark_ready();
-            let (committing, committed) = match self.offsets {
+            let (committing, committed) = match self.offsets.clone() {
                 Some(offsets) => {
                     let (tx, rx) = mpsc::unbounded_channel();
                     let clean = self
@@ -113,7 +124,7 @@ impl Input for DeadLetterQueue {
                 for chunk in records.chunks(BATCH) {
                     let events: Vec<Event> = chunk
                         .iter()
-                        .filter(|r| self.start_timestamp.is_none_or(|start| entry_time(r).is_none_or(|t| t >= start)))
+                        .filter(|r| self.wanted(r))
                         .filter_map(|r| match replayed(r) {
                             Ok(event) => Some(event),
                             Err(e) => {
@@ -240,6 +251,34 @@ mod tests {
             build_error(r#"path => "/q" start_timestamp => "yesterday""#)
                 .contains("expected a time")
         );
+    }
+
+    #[test]
+    fn start_timestamp_skips_older_records() {
+        let input = DeadLetterQueue {
+            path: PathBuf::from("/q"),
+            pipeline_id: "main".into(),
+            offsets: None,
+            clean_consumed: false,
+            start_timestamp: parse_iso8601("2026-11-24T12:00:00", Zone::UTC),
+        };
+        let written = |time: &str| DeadLetter {
+            time: time.into(),
+            plugin: "es".into(),
+            plugin_type: "elasticsearch".into(),
+            index: "logs".into(),
+            action: "index".into(),
+            status: 400,
+            error_type: "e".into(),
+            reason: "r".into(),
+            metadata: Default::default(),
+            event: Default::default(),
+            segment: 1,
+            end: 100,
+        };
+        assert!(!input.wanted(&written("2026-11-24T11:59:59.999999Z")));
+        assert!(input.wanted(&written("2026-11-24T12:00:00Z")));
+        assert!(input.wanted(&written("2026-11-25T00:00:00Z")));
     }
 
     #[test]
