@@ -28,6 +28,10 @@ if ! "$venv/bin/python" -c 'import pylogbeat; assert pylogbeat.__version__ == "2
 fi
 export SLUICE_PYTHON="$PWD/$venv/bin/python"
 
+# The real Filebeat 7.17.29 (tests/beats_filebeat.rs), built from the Go module proxy into
+# target/peers/bin/ once (about 100 s cold; skipped when present).
+scripts/filebeat.sh
+
 echo "== Kubernetes manifests, decoded strictly into k8s.io/api types"
 GOTOOLCHAIN=local go -C deploy/kubernetes/validate test -count=1 ./...
 

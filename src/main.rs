@@ -282,6 +282,8 @@ fn main() -> ExitCode {
         },
         Command::Run(args) => run(*args),
         Command::Dlq(args) => {
+            // Damage the reader skips over is reported as a warning on stderr.
+            sluice::observe::logging::init("warn", false);
             let mut out = std::io::stdout().lock();
             let read = match args.action {
                 DlqAction::List => dlq::cli::list(&args.path, &args.pipeline, &mut out),

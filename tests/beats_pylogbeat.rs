@@ -10,35 +10,15 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType, IsCa, KeyPair,
-};
 use serde_json::Value;
 
-/// The Python that has pylogbeat: `SLUICE_PYTHON`, else the virtualenv `scripts/test.sh` makes.
-fn python() -> PathBuf {
-    let python = std::env::var_os("SLUICE_PYTHON").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/py-venv/bin/python"),
-        PathBuf::from,
-    );
-    let usable = Command::new(&python)
-        .args(["-c", "import pylogbeat"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        usable,
-        "pylogbeat is not importable by {}: run scripts/test.sh once (it creates target/py-venv \
-         with `pip install pylogbeat==2.1.0`), or set SLUICE_PYTHON to a Python that has it",
-        python.display()
-    );
-    python
-}
+mod common;
+use common::pki::Pki;
+use common::pylogbeat::driver;
 
 /// A child process that is killed if the test fails before it ends.
 struct Running(Child);
@@ -184,16 +164,7 @@ impl Sent {
 
 /// The driver's command line: `windows` windows of `per_window` events to `sluice`.
 fn pylogbeat(sluice: &Sluice, windows: u32, per_window: u32, extra: &[&str]) -> Command {
-    let mut command = Command::new(python());
-    command
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/peers/pylogbeat_send.py"
-        ))
-        .args(["127.0.0.1", sluice.port()])
-        .args([windows.to_string(), per_window.to_string()])
-        .args(extra);
-    command
+    driver(sluice.port(), windows, per_window, extra)
 }
 
 /// Runs the driver to its end.
@@ -268,64 +239,6 @@ fn keepalives_hold_a_client_whose_timeout_is_shorter_than_the_output() {
         sent.summary
     );
     sluice.terminate();
-}
-
-/// A CA and PEM files it signed, made for this test.
-struct Pki {
-    dir: tempfile::TempDir,
-    ca: CertifiedIssuer<'static, KeyPair>,
-}
-
-impl Pki {
-    fn new() -> Pki {
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.distinguished_name = common_name("Sluice test CA");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
-        let pki = Pki {
-            dir: tempfile::tempdir().unwrap(),
-            ca,
-        };
-        std::fs::write(pki.path("ca.pem"), pki.ca.pem()).unwrap();
-        pki
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.dir.path().join(name).display().to_string()
-    }
-
-    /// Writes `<name>.pem` and `<name>.key` (PKCS#8), for localhost and 127.0.0.1.
-    fn issue(&self, name: &str) -> (String, String) {
-        let key = KeyPair::generate().unwrap();
-        let mut params =
-            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
-        // rcgen's default subject is the same for every certificate; OpenSSL would take a
-        // leaf whose subject equals its issuer's for a self-signed one and refuse it.
-        params.distinguished_name = common_name(name);
-        let cert = params.signed_by(&key, &self.ca).unwrap();
-        let (cert_path, key_path) = (
-            self.path(&format!("{name}.pem")),
-            self.path(&format!("{name}.key")),
-        );
-        std::fs::write(&cert_path, cert.pem()).unwrap();
-        std::fs::write(&key_path, key.serialize_pem()).unwrap();
-        (cert_path, key_path)
-    }
-
-    fn server_settings(&self, client_authentication: &str) -> String {
-        let (cert, key) = self.issue("server");
-        format!(
-            r#"ssl_enabled => true ssl_certificate => "{cert}" ssl_key => "{key}"
-ssl_certificate_authorities => ["{}"] ssl_client_authentication => "{client_authentication}""#,
-            self.path("ca.pem")
-        )
-    }
-}
-
-fn common_name(name: &str) -> DistinguishedName {
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, name);
-    dn
 }
 
 #[test]

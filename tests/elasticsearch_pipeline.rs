@@ -1,6 +1,7 @@
 //! The real `sluice` binary writing to a real Elasticsearch: `sluice run -e` with the
 //! generator into `output { elasticsearch { … } }`, and `sluice dlq` reading back what
-//! Elasticsearch refused. The node is [`common::node`]'s.
+//! Elasticsearch refused, and a `dead_letter_queue` input replaying it after a fix. The node
+//! is [`common::node`]'s.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -11,6 +12,7 @@ use hyper::Method;
 use serde_json::Value as Json;
 
 mod common;
+use common::process::Sluice;
 use common::{count, es, node, unique};
 
 fn sluice(args: &[&str]) -> Output {
@@ -105,7 +107,7 @@ async fn generator_events_land_in_their_daily_index_without_metadata() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_mapping_conflict_goes_to_the_dead_letter_queue_and_sluice_dlq_lists_it() {
+async fn a_mapping_conflict_is_dead_lettered_listed_and_replayed_once_after_a_fix() {
     let index = unique("pipeline-conflict");
     // `message` is a number here, so the generator's text cannot be indexed.
     let created = es(
@@ -156,6 +158,129 @@ async fn a_mapping_conflict_goes_to_the_dead_letter_queue_and_sluice_dlq_lists_i
     .unwrap();
     assert_eq!(first["event"]["message"], "request served");
     assert_eq!(first["@metadata"]["secret"], "do-not-index");
+
+    // A second pipeline replays them, fixed to fit the mapping, into the same index.
+    let replay = format!(
+        r#"input {{ dead_letter_queue {{ path => "{path}" pipeline_id => "conflicts" }} }}
+           filter {{ mutate {{ rename => {{ "message" => "text" }}
+                              add_field => {{ "dlq_reason" => "%{{[@metadata][dead_letter_queue][reason]}}"
+                                              "dlq_secret" => "%{{[@metadata][secret]}}" }} }} }}
+           output {{ elasticsearch {{ {} index => "{index}" manage_template => false }} }}"#,
+        connection()
+    );
+    let mut replaying = Sluice::run(&replay);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while count(&index, "").await < 5 {
+        assert!(
+            Instant::now() < deadline,
+            "the replay did not reach Elasticsearch"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    replaying.terminate();
+    let hits = es(Method::GET, &format!("/{index}/_search?size=10"), None).await;
+    for hit in hits["hits"]["hits"].as_array().unwrap() {
+        let source = &hit["_source"];
+        assert_eq!(source["text"], "request served", "{source}");
+        assert!(
+            source["dlq_reason"]
+                .as_str()
+                .unwrap()
+                .contains("failed to parse field [message] of type [long]"),
+            "{source}"
+        );
+        assert_eq!(source["dlq_secret"], "do-not-index");
+        assert!(source.get("@metadata").is_none(), "{source}");
+    }
+
+    // Its position was committed: a restart finds nothing new to replay.
+    let sincedb = std::fs::read_to_string(dir.path().join("conflicts/.sincedb")).unwrap();
+    assert_eq!(sincedb.split_whitespace().count(), 2, "{sincedb}");
+    let mut again = Sluice::run(&replay);
+    again.wait_for_log("dead_letter_queue input reading");
+    std::thread::sleep(Duration::from_secs(2));
+    again.terminate();
+    assert_eq!(count(&index, "").await, 5, "nothing replayed twice");
+}
+
+/// Bytes in the segments of a dead-letter queue directory.
+fn segment_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "dlq"))
+            .map(|e| e.metadata().map_or(0, |m| m.len()))
+            .sum()
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_9_while_the_dead_letter_queue_is_written_loses_no_whole_record() {
+    let index = unique("pipeline-crash");
+    let created = es(
+        Method::PUT,
+        &format!("/{index}"),
+        Some(r#"{"mappings":{"properties":{"message":{"type":"long"}}}}"#),
+    )
+    .await;
+    assert_eq!(created["acknowledged"], true, "{created}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_str().unwrap();
+    let dlq_args = [
+        "--pipeline.id",
+        "crash",
+        "--dead_letter_queue.enable",
+        "true",
+        "--path.dead_letter_queue",
+        path,
+    ];
+
+    // Every event is dead-lettered, without end, until the process is killed mid-stream.
+    let config = format!(
+        r#"input {{ generator {{ count => 0 message => "request served" }} }}
+           output {{ elasticsearch {{ {} index => "{index}" manage_template => false }} }}"#,
+        connection()
+    );
+    let mut args = vec!["run", "--api.enabled", "false", "-e", &config];
+    args.extend_from_slice(&dlq_args);
+    let mut writing = Sluice::start(&args);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while segment_bytes(&dir.path().join("crash")) < 256 * 1024 {
+        assert!(
+            Instant::now() < deadline,
+            "the dead-letter queue did not grow"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    writing.kill();
+
+    // Every whole record reads back, each event once.
+    let shown = sluice(&["dlq", "--path", path, "--pipeline", "crash", "show"]);
+    let shown = String::from_utf8(shown.stdout).unwrap();
+    let mut sequences: Vec<u64> = shown
+        .lines()
+        .map(|line| {
+            let record: Json = serde_json::from_str(line).unwrap();
+            record["event"]["event"]["sequence"].as_u64().unwrap()
+        })
+        .collect();
+    let read = sequences.len();
+    assert!(read > 100, "{read} records");
+    sequences.sort_unstable();
+    sequences.dedup();
+    assert_eq!(sequences.len(), read, "a record read twice");
+
+    // The next run cuts a torn tail off, keeps every earlier record and appends after them.
+    run(
+        10,
+        &format!(r#"index => "{index}" manage_template => false"#),
+        &dlq_args,
+    );
+    let listed = sluice(&["dlq", "--path", path, "--pipeline", "crash", "list"]);
+    assert_eq!(
+        String::from_utf8(listed.stdout).unwrap().lines().count(),
+        read + 10
+    );
 }
 
 fn http_get(addr: &str, path: &str) -> String {

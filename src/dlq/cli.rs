@@ -85,6 +85,7 @@ mod tests {
         event.insert(&FieldRef::parse("[@metadata][beat]").unwrap(), "fb".into());
         let entry = |reason| DeadLetterEntry {
             plugin: "es-1",
+            plugin_type: "elasticsearch",
             index: "logs-2026.11.24",
             action: "index",
             status: 400,

@@ -14,10 +14,12 @@
 //! `max_bytes`; what happens when it is full is the [`StoragePolicy`].
 
 pub mod cli;
+mod follow;
 mod reader;
 mod writer;
 
-pub use reader::{DeadLetter, DlqReader};
+pub use follow::{remove_consumed, Follower, Offsets, Position};
+pub use reader::{decode_segment, DeadLetter, DlqReader, SegmentRead};
 pub use writer::{Appended, DeadLetterEntry, DlqConfig, DlqWriter, StoragePolicy};
 
 /// A pipeline's writer, shared by its outputs: a second writer on the same directory would
@@ -81,43 +83,43 @@ struct Scan {
     torn: Option<&'static str>,
 }
 
-/// Walks the records of a whole segment, calling `each` with each valid payload.
-fn scan(data: &[u8], mut each: impl FnMut(&[u8])) -> Scan {
-    if data.len() < MAGIC.len() || &data[..MAGIC.len()] != MAGIC {
-        return Scan {
-            valid_len: 0,
-            torn: Some("no segment header"),
-        };
+/// Walks the records of a segment whose bytes from offset `from` are `data` (`from` is 0 or
+/// where an earlier record ended), calling `each` with each valid payload and the segment
+/// offset just past it. `valid_len` is counted from the start of the segment.
+fn scan(data: &[u8], from: usize, mut each: impl FnMut(&[u8], usize)) -> Scan {
+    let mut at = 0;
+    if from == 0 {
+        if data.len() < MAGIC.len() || &data[..MAGIC.len()] != MAGIC {
+            return Scan {
+                valid_len: 0,
+                torn: Some("no segment header"),
+            };
+        }
+        at = MAGIC.len();
     }
-    let mut at = MAGIC.len();
+    let torn = |at: usize, why| Scan {
+        valid_len: from + at,
+        torn: Some(why),
+    };
     while at < data.len() {
         let rest = &data[at..];
         if rest.len() < HEADER {
-            return Scan {
-                valid_len: at,
-                torn: Some("a record header cut short"),
-            };
+            return torn(at, "a record header cut short");
         }
         let len = u32::from_le_bytes(rest[..4].try_into().unwrap());
         let crc = u32::from_le_bytes(rest[4..8].try_into().unwrap());
         if len > MAX_RECORD || rest.len() - HEADER < len as usize {
-            return Scan {
-                valid_len: at,
-                torn: Some("a record cut short"),
-            };
+            return torn(at, "a record cut short");
         }
         let payload = &rest[HEADER..HEADER + len as usize];
         if crc32c::crc32c(payload) != crc {
-            return Scan {
-                valid_len: at,
-                torn: Some("a record whose checksum does not match"),
-            };
+            return torn(at, "a record whose checksum does not match");
         }
-        each(payload);
         at += HEADER + len as usize;
+        each(payload, from + at);
     }
     Scan {
-        valid_len: at,
+        valid_len: from + at,
         torn: None,
     }
 }

@@ -1,6 +1,7 @@
 //! Reading dead letters back, oldest first: for `sluice dlq` and the `dead_letter_queue` input.
 
-use std::io;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
@@ -13,7 +14,11 @@ use super::{scan, segments};
 pub struct DeadLetter {
     /// When the record was written (RFC 3339, UTC).
     pub time: String,
+    /// The id of the output that gave up.
     pub plugin: String,
+    /// What kind of output that is (absent from records of the first format: empty).
+    #[serde(default)]
+    pub plugin_type: String,
     pub index: String,
     pub action: String,
     pub status: u16,
@@ -28,6 +33,57 @@ pub struct DeadLetter {
     /// The segment the record came from (its sequence number).
     #[serde(skip)]
     pub segment: u64,
+    /// The offset in that segment just past this record: where a reader resumes after it.
+    #[serde(skip)]
+    pub end: u64,
+}
+
+/// The whole records of one segment from some offset on.
+pub struct SegmentRead {
+    pub records: Vec<DeadLetter>,
+    /// The offset just past the last whole record (or the segment header).
+    pub valid_len: u64,
+    /// Why reading stopped before the end of the file, if it did: a torn or corrupt record,
+    /// or (in a segment still being written) one not complete yet.
+    pub torn: Option<&'static str>,
+}
+
+/// Reads segment `seq` at `path` from offset `from`: 0, or the `end` of one of its records.
+/// A record whose checksum holds but whose payload is not what the writer writes is an error.
+pub(super) fn read_segment(path: &Path, seq: u64, from: u64) -> io::Result<SegmentRead> {
+    let mut file = File::open(path)?;
+    file.seek(SeekFrom::Start(from))?;
+    let mut data = Vec::new();
+    file.read_to_end(&mut data)?;
+    decode_segment(&Bytes::from(data), seq, from).map_err(|e| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{}: {e}", path.display()),
+        )
+    })
+}
+
+/// The records in `data`, the bytes of segment `seq` from offset `from` on.
+pub fn decode_segment(data: &Bytes, seq: u64, from: u64) -> Result<SegmentRead, String> {
+    let mut records = Vec::new();
+    let mut bad = None;
+    let found = scan(data, from as usize, |payload, end| {
+        if bad.is_some() {
+            return;
+        }
+        match decode(data, payload, seq, end as u64) {
+            Ok(r) => records.push(r),
+            Err(e) => bad = Some(e),
+        }
+    });
+    if let Some(e) = bad {
+        return Err(e);
+    }
+    Ok(SegmentRead {
+        records,
+        valid_len: found.valid_len as u64,
+        torn: found.torn,
+    })
 }
 
 /// Iterates over the records of one pipeline's queue; a segment is read whole when reached.
@@ -54,38 +110,21 @@ impl DlqReader {
     }
 
     fn load(&mut self, seq: u64, path: &Path) -> io::Result<()> {
-        let data = Bytes::from(std::fs::read(path)?);
-        let mut records = Vec::new();
-        let mut bad = None;
-        let found = scan(&data, |payload| {
-            if bad.is_some() {
-                return;
-            }
-            match decode(&data, payload, seq) {
-                Ok(r) => records.push(r),
-                Err(e) => bad = Some(e),
-            }
-        });
-        if let Some(e) = bad {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("{}: {e}", path.display()),
-            ));
-        }
-        if let Some(why) = found.torn {
+        let read = read_segment(path, seq, 0)?;
+        if let Some(why) = read.torn {
             self.skipped += 1;
             tracing::warn!(
                 segment = %path.display(),
-                offset = found.valid_len,
+                offset = read.valid_len,
                 "dead-letter queue: {why}; the rest of this segment is skipped"
             );
         }
-        self.current = records.into_iter();
+        self.current = read.records.into_iter();
         Ok(())
     }
 }
 
-fn decode(data: &Bytes, payload: &[u8], seq: u64) -> Result<DeadLetter, String> {
+fn decode(data: &Bytes, payload: &[u8], seq: u64, end: u64) -> Result<DeadLetter, String> {
     let mut lines = payload.splitn(3, |&b| b == b'\n');
     let (Some(header), Some(metadata), Some(event)) = (lines.next(), lines.next(), lines.next())
     else {
@@ -96,6 +135,7 @@ fn decode(data: &Bytes, payload: &[u8], seq: u64) -> Result<DeadLetter, String> 
     record.metadata = data.slice_ref(metadata);
     record.event = data.slice_ref(event);
     record.segment = seq;
+    record.end = end;
     Ok(record)
 }
 
@@ -139,6 +179,7 @@ mod tests {
     fn entry(e: &Event) -> DeadLetterEntry<'_> {
         DeadLetterEntry {
             plugin: "es-main",
+            plugin_type: "elasticsearch",
             index: "logs-2026.11.24",
             action: "index",
             status: 400,
@@ -243,9 +284,7 @@ mod tests {
         let seg = segment_files(&config).pop().unwrap();
         let whole = std::fs::read(&seg).unwrap();
         let mut ends = Vec::new();
-        scan(&whole, |p| {
-            ends.push(p.as_ptr() as usize + p.len() - whole.as_ptr() as usize)
-        });
+        scan(&whole, 0, |_, end| ends.push(end));
         for cut in (0..whole.len()).step_by(7) {
             std::fs::write(&seg, &whole[..cut]).unwrap();
             let complete = ends.iter().filter(|&&e| e <= cut).count() as i64;

@@ -62,6 +62,8 @@ impl DlqConfig {
 pub struct DeadLetterEntry<'a> {
     /// Which output gave up (its plugin id).
     pub plugin: &'a str,
+    /// What kind of output that is (`elasticsearch`).
+    pub plugin_type: &'a str,
     pub index: &'a str,
     pub action: &'a str,
     pub status: u16,
@@ -234,7 +236,7 @@ impl DlqWriter {
 /// Truncates `path` after its last whole record, saying so when there was anything to cut.
 fn repair_tail(path: &Path) -> io::Result<()> {
     let data = std::fs::read(path)?;
-    let found = scan(&data, |_| {});
+    let found = scan(&data, 0, |_, _| {});
     if let Some(why) = found.torn {
         tracing::warn!(
             segment = %path.display(),
@@ -261,6 +263,8 @@ fn encode_payload(entry: &DeadLetterEntry<'_>, out: &mut Vec<u8>) {
     encode_str(&time, out);
     out.extend_from_slice(b",\"plugin\":");
     encode_str(entry.plugin, out);
+    out.extend_from_slice(b",\"plugin_type\":");
+    encode_str(entry.plugin_type, out);
     out.extend_from_slice(b",\"index\":");
     encode_str(entry.index, out);
     out.extend_from_slice(b",\"action\":");

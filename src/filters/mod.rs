@@ -72,7 +72,7 @@ pub const NOT_YET: &[&str] = &[
 ];
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use crate::config::ast::{SectionKind, Statement};
     use crate::config::error::ConfigError;
     use crate::config::settings::Settings;

@@ -7,6 +7,7 @@
 //! nothing else.
 
 pub mod beats;
+mod dead_letter_queue;
 mod generator;
 mod stdin;
 
@@ -38,6 +39,7 @@ type Build = fn(&Settings) -> Result<Box<dyn Input>, ConfigError>;
 /// Every input Sluice has, by its Logstash name.
 pub const PLUGINS: &[(&str, Build)] = &[
     ("beats", beats::plugin::build),
+    ("dead_letter_queue", dead_letter_queue::build),
     ("generator", generator::build),
     ("stdin", stdin::build),
 ];
@@ -45,7 +47,6 @@ pub const PLUGINS: &[(&str, Build)] = &[
 /// Logstash inputs Sluice does not provide yet; named as such rather than as typos.
 pub const NOT_YET: &[&str] = &[
     "beats",
-    "dead_letter_queue",
     "elastic_agent",
     "file",
     "http",

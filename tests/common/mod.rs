@@ -12,6 +12,10 @@
 // Each test binary compiles this module and uses a part of it.
 #![allow(dead_code)]
 
+pub mod pki;
+pub mod process;
+pub mod pylogbeat;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;

@@ -516,6 +516,7 @@ impl Shared {
                     .iter()
                     .map(|(event, index, e, _)| DeadLetterEntry {
                         plugin: &plugin,
+                        plugin_type: "elasticsearch",
                         index,
                         action,
                         status: e.status,

@@ -1,0 +1,337 @@
+//! The real Filebeat 7.17.29 (built by `scripts/filebeat.sh` into `target/peers/bin/`, or
+//! `SLUICE_FILEBEAT`) tailing log files and shipping them with `output.logstash` (compressed,
+//! pipelined, many small windows) to the real `sluice` binary's beats input, into the `file`
+//! output, which acknowledges a batch only after flushing it. Every test checks that each
+//! line arrived (exactly once where nothing forced a resend) with Filebeat's fields.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+mod common;
+use common::pki::Pki;
+use common::process::Sluice;
+
+fn filebeat_binary() -> PathBuf {
+    let path = std::env::var_os("SLUICE_FILEBEAT").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/peers/bin/filebeat"),
+        PathBuf::from,
+    );
+    assert!(
+        path.is_file(),
+        "no Filebeat at {}: run scripts/filebeat.sh once (it builds 7.17.29 there), or set \
+         SLUICE_FILEBEAT",
+        path.display()
+    );
+    path
+}
+
+/// One test's directory: the log files Filebeat tails and the file output Sluice writes.
+struct Scene {
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl Scene {
+    fn new() -> Scene {
+        // A port for Sluice that stays the same across its restarts, as Filebeat's config says.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        Scene {
+            dir: tempfile::tempdir().unwrap(),
+            port,
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Appends lines `range` to the log file `name`, each `<name> line <n> …`.
+    fn log(&self, name: &str, range: std::ops::Range<u64>) {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.path(name))
+            .unwrap();
+        let mut text = String::new();
+        for n in range {
+            text += &format!("{name} line {n} GET /api/v1/chapters/{n} 200 12ms user=reader-{n}\n");
+        }
+        file.write_all(text.as_bytes()).unwrap();
+    }
+
+    /// Sluice with a beats input on this scene's port and `beats_settings`, writing to
+    /// `<beat>.ndjson` every `flush_interval` seconds.
+    fn sluice(&self, beats_settings: &str, flush_interval: u32) -> Sluice {
+        let config = format!(
+            r#"input {{ beats {{ host => "127.0.0.1" port => {} {beats_settings} }} }}
+output {{ file {{ path => "{}/%{{[@metadata][beat]}}.ndjson" flush_interval => {flush_interval} }} }}"#,
+            self.port,
+            self.dir.path().display()
+        );
+        let sluice = Sluice::run(&config);
+        sluice.wait_for_log("beats input listening");
+        sluice
+    }
+
+    /// Filebeat tailing `app.log` (`service` at the event's root) and `audit.log` (`team`
+    /// under `fields`), shipping with `output_settings` added to `output.logstash`.
+    fn filebeat(&self, output_settings: &str) -> Filebeat {
+        let config = format!(
+            r#"filebeat.inputs:
+- type: log
+  id: app
+  paths: ["{app}"]
+  scan_frequency: 1s
+  fields: {{service: mangakai-backend}}
+  fields_under_root: true
+- type: log
+  id: audit
+  paths: ["{audit}"]
+  scan_frequency: 1s
+  fields: {{team: payments}}
+output.logstash:
+  hosts: ["127.0.0.1:{port}"]
+  compression_level: 3
+  pipelining: 2
+  bulk_max_size: 100
+  backoff.init: 200ms
+  backoff.max: 1s
+{output_settings}
+queue.mem:
+  events: 4096
+  flush.min_events: 100
+  flush.timeout: 100ms
+http.enabled: false
+"#,
+            app = self.path("app.log").display(),
+            audit = self.path("audit.log").display(),
+            port = self.port,
+        );
+        let home = self.path("filebeat");
+        std::fs::create_dir_all(&home).unwrap();
+        let config_path = home.join("filebeat.yml");
+        std::fs::write(&config_path, config).unwrap();
+        let log = std::fs::File::create(home.join("stderr.log")).unwrap();
+        let child = Command::new(filebeat_binary())
+            .args(["-e", "--strict.perms=false", "-c"])
+            .arg(&config_path)
+            .arg("--path.home")
+            .arg(&home)
+            .arg("--path.data")
+            .arg(home.join("data"))
+            .arg("--path.logs")
+            .arg(home.join("logs"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        Filebeat {
+            child,
+            log: home.join("stderr.log"),
+        }
+    }
+
+    /// The events written so far, keyed by their log file's name and line number, each with
+    /// how many times it was written.
+    fn written(&self) -> BTreeMap<(String, u64), (Value, usize)> {
+        let text = std::fs::read_to_string(self.path("filebeat.ndjson")).unwrap_or_default();
+        let mut events: BTreeMap<(String, u64), (Value, usize)> = BTreeMap::new();
+        for line in text.lines() {
+            let event: Value = serde_json::from_str(line).unwrap();
+            let message = event["message"].as_str().unwrap().to_owned();
+            let mut words = message.split(' ');
+            let (file, n) = (words.next().unwrap(), words.nth(1).unwrap());
+            let key = (file.to_owned(), n.parse().unwrap());
+            events.entry(key).or_insert((event, 0)).1 += 1;
+        }
+        events
+    }
+
+    /// Waits until `count` distinct lines have been written.
+    fn wait_for_lines(&self, count: usize, filebeat: &Filebeat) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let written = self.written().len();
+            if written >= count {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{written} of {count} lines arrived; Filebeat's log:\n{}",
+                filebeat.log()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+/// A running Filebeat, killed when dropped.
+struct Filebeat {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Filebeat {
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Filebeat {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Each of `app.log` lines `0..app` and `audit.log` lines `0..audit` written exactly once.
+fn assert_each_once(scene: &Scene, app: u64, audit: u64) {
+    let written = scene.written();
+    let expected: Vec<(String, u64)> = (0..app)
+        .map(|n| ("app.log".to_owned(), n))
+        .chain((0..audit).map(|n| ("audit.log".to_owned(), n)))
+        .collect();
+    let mut keys: Vec<(String, u64)> = written.keys().cloned().collect();
+    keys.sort();
+    let mut expected_sorted = expected.clone();
+    expected_sorted.sort();
+    assert_eq!(keys, expected_sorted, "every line, nothing else");
+    let twice: Vec<_> = written.iter().filter(|(_, (_, n))| *n > 1).collect();
+    assert!(
+        twice.is_empty(),
+        "written more than once: {:?}",
+        twice.len()
+    );
+}
+
+#[test]
+fn filebeat_ships_every_line_once_with_its_fields() {
+    let scene = Scene::new();
+    scene.log("app.log", 0..3_000);
+    scene.log("audit.log", 0..500);
+    let mut sluice = scene.sluice("", 0);
+    let filebeat = scene.filebeat("");
+    scene.wait_for_lines(3_500, &filebeat);
+    // Lines appended while Filebeat runs are tailed too.
+    scene.log("app.log", 3_000..3_200);
+    scene.wait_for_lines(3_700, &filebeat);
+    drop(filebeat);
+    sluice.terminate();
+    assert_each_once(&scene, 3_200, 500);
+
+    let written = scene.written();
+    let app = &written[&("app.log".to_owned(), 7)].0;
+    assert_eq!(
+        app["log"]["file"]["path"],
+        scene.path("app.log").display().to_string()
+    );
+    assert!(app["log"]["offset"].is_u64(), "{app}");
+    assert_eq!(
+        app["service"], "mangakai-backend",
+        "fields_under_root: {app}"
+    );
+    assert!(app.get("fields").is_none(), "{app}");
+    assert_eq!(app["agent"]["type"], "filebeat");
+    assert_eq!(app["agent"]["version"], "7.17.29");
+    assert!(app["agent"]["id"].is_string(), "{app}");
+    assert!(app["host"]["name"].is_string(), "{app}");
+    assert_eq!(app["input"]["type"], "log");
+    assert!(app["ecs"]["version"].is_string(), "{app}");
+    assert!(
+        app["tags"]
+            .as_array()
+            .unwrap()
+            .contains(&"beats_input_codec_plain_applied".into()),
+        "{app}"
+    );
+    let audit = &written[&("audit.log".to_owned(), 7)].0;
+    assert_eq!(audit["fields"]["team"], "payments", "{audit}");
+    assert!(audit.get("service").is_none(), "{audit}");
+}
+
+#[test]
+fn filebeat_over_tls_and_mutual_tls() {
+    let pki = Pki::new();
+    let ca = pki.path("ca.pem");
+    let (cert, key) = pki.issue("filebeat");
+    for (client_authentication, client) in [
+        ("none", String::new()),
+        (
+            "required",
+            format!("  ssl.certificate: \"{cert}\"\n  ssl.key: \"{key}\"\n"),
+        ),
+    ] {
+        let scene = Scene::new();
+        scene.log("app.log", 0..1_000);
+        let mut sluice = scene.sluice(&pki.server_settings(client_authentication), 0);
+        let filebeat = scene.filebeat(&format!(
+            "  ssl.certificate_authorities: [\"{ca}\"]\n{client}"
+        ));
+        scene.wait_for_lines(1_000, &filebeat);
+        drop(filebeat);
+        let log = sluice.terminate();
+        assert_each_once(&scene, 1_000, 0);
+        assert!(
+            !log.iter().any(|l| l.contains("TLS handshake failed")),
+            "{client_authentication}: {log:#?}"
+        );
+    }
+}
+
+/// Sluice stopped (SIGTERM: it ACKs what it has taken and exits) and started again on the
+/// same port while Filebeat ships 20 000 lines: Filebeat reconnects and resends what was not
+/// ACKed, so every line arrives, at least once.
+#[test]
+fn sluice_restarted_mid_stream_loses_no_line() {
+    let scene = Scene::new();
+    scene.log("app.log", 0..20_000);
+    let mut sluice = scene.sluice("", 0);
+    let filebeat = scene.filebeat("");
+    scene.wait_for_lines(2_000, &filebeat);
+    sluice.terminate();
+    let before = scene.written().len();
+    assert!(before < 20_000, "the restart came too late to matter");
+    let mut sluice = scene.sluice("", 0);
+    scene.wait_for_lines(20_000, &filebeat);
+    drop(filebeat);
+    sluice.terminate();
+    let written = scene.written();
+    assert_eq!(written.len(), 20_000);
+    assert!(written
+        .keys()
+        .all(|(file, n)| file == "app.log" && *n < 20_000));
+}
+
+/// The file output holds receipts until its next flush, 12 s away, while Filebeat's
+/// `timeout` is 5 s: only the input's ACK 0 keep-alives keep Filebeat waiting, and it resends
+/// nothing.
+#[test]
+fn keepalives_hold_filebeat_past_its_timeout() {
+    let scene = Scene::new();
+    scene.log("app.log", 0..300);
+    let mut sluice = scene.sluice("", 12);
+    let filebeat = scene.filebeat("  timeout: 5\n");
+    let started = Instant::now();
+    scene.wait_for_lines(300, &filebeat);
+    assert!(
+        started.elapsed() > Duration::from_secs(5),
+        "the output did not hold the receipts past Filebeat's timeout"
+    );
+    let log = filebeat.log();
+    drop(filebeat);
+    sluice.terminate();
+    assert_each_once(&scene, 300, 0);
+    assert!(
+        !log.contains("i/o timeout") && !log.contains("Failed to publish"),
+        "Filebeat timed out:\n{log}"
+    );
+}

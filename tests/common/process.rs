@@ -1,0 +1,84 @@
+//! The real `sluice` binary as a child process: started with arguments, its log read on
+//! another thread, stopped with SIGTERM (it must drain and exit 0) or killed with SIGKILL.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+pub struct Sluice {
+    child: Child,
+    log: Receiver<String>,
+}
+
+impl Sluice {
+    /// `sluice run --api.enabled false -e <config>`.
+    pub fn run(config: &str) -> Sluice {
+        Sluice::start(&["run", "--api.enabled", "false", "-e", config])
+    }
+
+    pub fn start(args: &[&str]) -> Sluice {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .env_remove("RUST_LOG")
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        let (tx, log) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        Sluice { child, log }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for a log line containing `text` and returns it.
+    pub fn wait_for_log(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let line = self
+                .log
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .unwrap_or_else(|_| panic!("sluice logged no line with `{text}` in time"));
+            if line.contains(text) {
+                return line;
+            }
+        }
+    }
+
+    /// SIGTERM; Sluice must drain and exit 0. Returns the log lines not read yet.
+    pub fn terminate(&mut self) -> Vec<String> {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+        let status = self.child.wait().unwrap();
+        let log: Vec<String> = self.log.iter().collect();
+        assert!(status.success(), "{status}:\n{}", log.join("\n"));
+        log
+    }
+
+    /// SIGKILL: no draining, no last write.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Sluice {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
