@@ -22,15 +22,11 @@ use std::time::Duration;
 
 use crate::config::error::ConfigError;
 use crate::config::settings::Settings;
-use crate::event::Text;
-use crate::filters::grok::{self, EcsCompatibility, PatternLibrary};
+use crate::filters::grok::{EcsCompatibility, PatternLibrary};
 use crate::observe::metrics::{registry, Counter, Gauge};
-use stitch::{Flush, Rule, What};
+use stitch::{Flush, Rule, RuleSettings, What};
 use streams::Streams;
 
-/// Logstash's defaults.
-const DEFAULT_MAX_LINES: i64 = 500;
-const DEFAULT_MAX_BYTES: i64 = 10 << 20;
 /// As Logstash's beats identity map (`max_identities`).
 const DEFAULT_MAX_STREAMS: i64 = 20_000;
 
@@ -54,8 +50,11 @@ impl Multiline {
             "next" => What::Next,
             _ => What::Previous,
         };
-        let max_lines = codec.integer_in("max_lines", 1..=i64::MAX, DEFAULT_MAX_LINES)? as usize;
-        let max_bytes = codec.integer_in("max_bytes", 1..=i64::MAX, DEFAULT_MAX_BYTES)? as usize;
+        let defaults = RuleSettings::default();
+        let max_lines =
+            codec.integer_in("max_lines", 1..=i64::MAX, defaults.max_lines as i64)? as usize;
+        let max_bytes =
+            codec.integer_in("max_bytes", 1..=i64::MAX, defaults.max_bytes as i64)? as usize;
         let max_streams =
             codec.integer_in("max_streams", 1..=i64::MAX, DEFAULT_MAX_STREAMS)? as usize;
         let auto_flush_interval = match codec.float("auto_flush_interval")? {
@@ -68,7 +67,7 @@ impl Multiline {
                 return Err(codec.invalid(setting, "expected a positive number of seconds"));
             }
         };
-        let tag = codec.string_or("multiline_tag", "multiline")?;
+        let tag = codec.string_or("multiline_tag", defaults.tag)?;
         let charset = codec.string_or("charset", "UTF-8")?;
         if !charset.eq_ignore_ascii_case("UTF-8") {
             let setting = codec.raw("charset").expect("it was given");
@@ -83,19 +82,20 @@ impl Multiline {
                 .add_dir(&PathBuf::from(&dir.node), "*")
                 .map_err(|e| ConfigError::at(dir.span, e.to_string()))?;
         }
-        let pattern = grok::compile_pattern(&source, &library).map_err(|e| {
+        let settings = RuleSettings {
+            pattern: &source,
+            negate,
+            what,
+            max_lines,
+            max_bytes,
+            tag: &tag,
+        };
+        let rule = Rule::new(settings, &library).map_err(|e| {
             let setting = codec.raw("pattern").expect("it is required");
             codec.invalid(setting, e)
         })?;
         Ok(Multiline {
-            rule: Arc::new(Rule {
-                pattern,
-                negate,
-                what,
-                max_lines,
-                max_bytes,
-                tag: (!tag.is_empty()).then(|| Text::from(tag)),
-            }),
+            rule: Arc::new(rule),
             auto_flush_interval,
             max_streams,
         })

@@ -19,7 +19,7 @@
 //! events can hold `max_lines + 1` lines.) Joining is linear: each line is copied once.
 
 use crate::event::{Event, FieldRef, Text, Value};
-use crate::filters::grok::Matcher;
+use crate::filters::grok::{self, GrokError, Matcher, PatternLibrary};
 
 /// `what`: which neighbour a continuing line belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,13 +77,38 @@ impl Flush {
 
 /// The compiled settings that decide how lines join; shared by every stream of an input.
 pub struct Rule {
-    pub(super) pattern: Matcher,
-    pub(super) negate: bool,
-    pub(super) what: What,
-    pub(super) max_lines: usize,
-    pub(super) max_bytes: usize,
+    pattern: Matcher,
+    negate: bool,
+    what: What,
+    max_lines: usize,
+    max_bytes: usize,
     /// `multiline_tag`; `None` when set to the empty string.
-    pub(super) tag: Option<Text>,
+    tag: Option<Text>,
+}
+
+/// A [`Rule`]'s settings, with Logstash's defaults.
+pub struct RuleSettings<'a> {
+    /// A grok pattern (`%{…}` references resolved in the library it is compiled against).
+    pub pattern: &'a str,
+    pub negate: bool,
+    pub what: What,
+    pub max_lines: usize,
+    pub max_bytes: usize,
+    /// `multiline_tag`; empty for none.
+    pub tag: &'a str,
+}
+
+impl Default for RuleSettings<'_> {
+    fn default() -> Self {
+        RuleSettings {
+            pattern: "",
+            negate: false,
+            what: What::Previous,
+            max_lines: 500,
+            max_bytes: 10 << 20,
+            tag: "multiline",
+        }
+    }
 }
 
 /// The lines of one stream waiting for the line that completes them.
@@ -148,6 +173,17 @@ impl Pending {
 }
 
 impl Rule {
+    pub fn new(settings: RuleSettings, library: &PatternLibrary) -> Result<Rule, GrokError> {
+        Ok(Rule {
+            pattern: grok::compile_pattern(settings.pattern, library)?,
+            negate: settings.negate,
+            what: settings.what,
+            max_lines: settings.max_lines.max(1),
+            max_bytes: settings.max_bytes.max(1),
+            tag: (!settings.tag.is_empty()).then(|| Text::from(settings.tag)),
+        })
+    }
+
     /// Whether `line` continues an event (the pattern's verdict after `negate`).
     fn continues(&self, line: &str) -> bool {
         self.pattern.is_match(line) != self.negate

@@ -1,23 +1,28 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use super::stitch::{Flush, Rule, What};
+use super::stitch::{Flush, Rule, RuleSettings, What};
 use super::streams::Streams;
 use super::MultilineMetrics;
 use crate::event::{Event, FieldRef, Object, Text, Value};
-use crate::filters::grok::{self, EcsCompatibility, PatternLibrary};
+use crate::filters::grok::{EcsCompatibility, PatternLibrary};
 use crate::pipeline::receipt::{receipt, Delivery, Finalizers};
 
 fn rule(pattern: &str, negate: bool, what: What) -> Rule {
-    let library = PatternLibrary::builtin(EcsCompatibility::default());
-    Rule {
-        pattern: grok::compile_pattern(pattern, &library).unwrap(),
+    rule_with(RuleSettings {
+        pattern,
         negate,
         what,
-        max_lines: 500,
-        max_bytes: 10 << 20,
-        tag: Some(Text::from_static("multiline")),
-    }
+        ..RuleSettings::default()
+    })
+}
+
+fn rule_with(settings: RuleSettings) -> Rule {
+    Rule::new(
+        settings,
+        &PatternLibrary::builtin(EcsCompatibility::default()),
+    )
+    .unwrap()
 }
 
 fn streams_with(rule: Rule, max_streams: usize, metrics: MultilineMetrics) -> Streams {
@@ -152,8 +157,7 @@ fn the_merged_event_keeps_the_first_lines_fields() {
 
 #[test]
 fn max_lines_cuts_and_tags_and_no_event_holds_more() {
-    let mut r = rule("^%{TIMESTAMP_ISO8601} ", true, What::Previous);
-    r.max_lines = 500;
+    let r = rule("^%{TIMESTAMP_ISO8601} ", true, What::Previous);
     let mut lines = vec![JAVA[0].to_owned()];
     lines.extend((0..1199).map(|i| format!("\tat frame{i}")));
     let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
@@ -174,8 +178,11 @@ fn max_lines_cuts_and_tags_and_no_event_holds_more() {
 
 #[test]
 fn max_bytes_cuts_before_the_line_that_would_cross_it() {
-    let mut r = rule(r"^\s", false, What::Previous);
-    r.max_bytes = 20;
+    let r = rule_with(RuleSettings {
+        pattern: r"^\s",
+        max_bytes: 20,
+        ..RuleSettings::default()
+    });
     let out = stitch(r, &["0123456789", " 12345678", " 1", " 2"]);
     // "0123456789\n 12345678" is 20 bytes: the next line would cross it.
     assert_eq!(messages(&out), ["0123456789\n 12345678", " 1\n 2"]);
@@ -356,8 +363,11 @@ fn events_without_a_message_pass_through() {
 
 #[test]
 fn an_empty_multiline_tag_adds_no_tag() {
-    let mut r = rule(r"^\s", false, What::Previous);
-    r.tag = None;
+    let r = rule_with(RuleSettings {
+        pattern: r"^\s",
+        tag: "",
+        ..RuleSettings::default()
+    });
     let out = stitch(r, &["a", " b"]);
     assert_eq!(messages(&out), ["a\n b"]);
     assert!(tags(&out[0]).is_empty());
@@ -380,4 +390,64 @@ fn hostile_lines_do_not_break_the_state_machine() {
             assert_eq!(rejoined, lines, "{what:?} negate={negate}");
         }
     }
+}
+
+/// The `codec` of `input { stdin { codec => multiline { <body> } } }`, or the error's message.
+fn configured(body: &str) -> Result<super::Multiline, String> {
+    use crate::config::ast::{ConfigValue, Statement};
+    use crate::config::settings::Settings;
+    let text = format!("input {{ stdin {{ codec => multiline {{ {body} }} }} }}");
+    let (_, config) = crate::config::load::load_str("test", &text, false)
+        .map_err(|(_, e)| e)
+        .unwrap();
+    let Statement::Plugin(stdin) = &config.sections[0].body[0] else {
+        panic!("not a plugin")
+    };
+    let ConfigValue::Plugin(codec) = &stdin.settings[0].value.node else {
+        panic!("not a codec")
+    };
+    let settings = Settings::new(codec, "codec").map_err(|e| e.message)?;
+    let multiline = super::Multiline::from_settings(&settings, None).map_err(|e| e.message)?;
+    settings.finish().map_err(|e| e.message)?;
+    Ok(multiline)
+}
+
+#[test]
+fn settings_take_logstashs_names_and_reject_what_cannot_work() {
+    assert!(configured(
+        r#"pattern => "^%{TIMESTAMP_ISO8601} " negate => true what => "next" max_lines => 5
+           max_bytes => 1000 auto_flush_interval => 0.5 multiline_tag => "" charset => "UTF-8"
+           max_streams => 10"#
+    )
+    .is_ok());
+    let error = |body| configured(body).err().unwrap();
+    assert!(error("negate => true").contains("needs the setting `pattern`"));
+    assert!(error(r#"pattern => "x" what => "after""#).contains("`after` is not one of"));
+    assert!(error(r#"pattern => "%{NOPE}""#).contains("`%{NOPE}`, which is not defined"));
+    assert!(error(r#"pattern => "(""#).contains("cannot be compiled"));
+    assert!(error(r#"pattern => "x" max_lines => 0"#).contains("outside"));
+    assert!(error(r#"pattern => "x" auto_flush_interval => -1"#).contains("positive"));
+    assert!(error(r#"pattern => "x" charset => "ISO-8859-1""#).contains("only UTF-8"));
+    assert!(
+        error(r#"pattern => "x" patterns_dir => ["/nonexistent/patterns"]"#)
+            .contains("/nonexistent/patterns")
+    );
+    assert!(error(r#"pattern => "x" delimiter => "\n""#).contains("unknown setting `delimiter`"));
+}
+
+#[test]
+fn patterns_dir_adds_patterns_the_pattern_can_use() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app"), "APPSTART ^\\[app\\]\n").unwrap();
+    let body = format!(
+        r#"pattern => "%{{APPSTART}}" negate => true patterns_dir => ["{}"]"#,
+        dir.path().display()
+    );
+    let multiline = configured(&body).unwrap();
+    let mut streams = multiline.streams(MultilineMetrics::default());
+    let mut out = Vec::new();
+    for l in ["[app] one", "  more", "[app] two"] {
+        streams.push(line("h", "/p", l), Instant::now(), &mut out);
+    }
+    assert_eq!(messages(&out), ["[app] one\n  more"]);
 }
