@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use std::time::Duration;
 
+use super::event::MULTILINE_CODEC_APPLIED_TAG;
 use super::metrics::BeatsMetrics;
 use super::{config, BeatsServer, BeatsSettings, WindowSink};
 use crate::codecs::multiline::sink::StitchingSink;
@@ -28,7 +29,7 @@ pub struct Beats {
 const MULTILINE_AUTO_FLUSH: Duration = Duration::from_secs(5);
 
 pub fn build(settings: &Settings) -> Result<Box<dyn Input>, ConfigError> {
-    let beats = config::settings_from_plugin(settings.block())?;
+    let mut beats = config::settings_from_plugin(settings.block())?;
     for name in config::setting_names() {
         settings.raw(name);
     }
@@ -38,6 +39,9 @@ pub fn build(settings: &Settings) -> Result<Box<dyn Input>, ConfigError> {
         Decoder::Line => None,
         Decoder::Multiline(multiline) => Some(multiline),
     };
+    if multiline.is_some() {
+        beats.connection.events.codec_applied_tag = MULTILINE_CODEC_APPLIED_TAG;
+    }
     Ok(Box::new(Beats {
         settings: beats,
         multiline,
