@@ -172,6 +172,37 @@ fn stdin_to_stdout_json_lines_ends_with_its_input() {
     );
 }
 
+#[test]
+fn stdin_with_the_multiline_codec_joins_traces_and_flushes_the_last_at_end_of_input() {
+    let text = sluice_with_stdin(
+        &[
+            "run",
+            "--api.enabled",
+            "false",
+            "-e",
+            r#"input { stdin { codec => multiline { pattern => "^%{TIMESTAMP_ISO8601} " negate => true what => previous } } }
+output { stdout { codec => json_lines } }"#,
+        ],
+        b"2026-11-24 10:00:00,000 ERROR a failed\nTraceback (most recent call last):\n  File \"a.py\", line 1\nValueError: x\n2026-11-24 10:00:01,000 INFO b\n\tat trailing\n",
+    );
+    let events: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let messages: Vec<&str> = events
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "2026-11-24 10:00:00,000 ERROR a failed\nTraceback (most recent call last):\n  File \"a.py\", line 1\nValueError: x",
+            "2026-11-24 10:00:01,000 INFO b\n\tat trailing",
+        ]
+    );
+    assert_eq!(events[0]["tags"], serde_json::json!(["multiline"]));
+}
+
 /// A child process that is killed if the test fails before it ends.
 struct Running(Child);
 

@@ -2,30 +2,50 @@
 //! bytes. Named and configured as in Logstash (`codec => json_lines`,
 //! `codec => line { format => "%{message}" }`).
 
+pub mod multiline;
 mod rubydebug;
+
+use std::time::Duration;
 
 use crate::config::ast::Plugin;
 use crate::config::error::{unknown_name_help, ConfigError};
 use crate::config::settings::Settings;
 use crate::event::{json, Event, Template, Text};
+pub use multiline::Multiline;
 
 /// Decodes one line of text into an event.
 pub enum Decoder {
     /// `line` / `plain`: the line, without its line ending, becomes `message`.
     Line,
+    /// `multiline`: each line becomes an event as for `line`, and the input joins them in
+    /// their stream with [`Multiline::streams`].
+    Multiline(Multiline),
 }
 
-const DECODERS: &[&str] = &["line", "plain"];
+const DECODERS: &[&str] = &["line", "multiline", "plain"];
 
 impl Decoder {
-    /// The `codec` setting of an input, `default` when absent.
-    pub fn from_settings(settings: &Settings, default: &str) -> Result<Decoder, ConfigError> {
+    /// The `codec` setting of an input, `default` when absent. `default_auto_flush` is the
+    /// multiline codec's `auto_flush_interval` on this input when the codec does not set one.
+    pub fn from_settings(
+        settings: &Settings,
+        default: &str,
+        default_auto_flush: Option<Duration>,
+    ) -> Result<Decoder, ConfigError> {
         let Some(plugin) = settings.plugin("codec")? else {
             return Decoder::named(default, settings.span());
         };
         let codec_settings = Settings::new(&plugin, "codec")?;
-        codec_settings.string("charset")?;
-        let decoder = Decoder::named(&plugin.name, plugin.span)?;
+        let decoder = match plugin.name.as_str() {
+            "multiline" => Decoder::Multiline(Multiline::from_settings(
+                &codec_settings,
+                default_auto_flush,
+            )?),
+            name => {
+                codec_settings.string("charset")?;
+                Decoder::named(name, plugin.span)?
+            }
+        };
         codec_settings.finish()?;
         Ok(decoder)
     }
@@ -41,13 +61,17 @@ impl Decoder {
     }
 
     pub fn decode_line(&self, line: &[u8]) -> Event {
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let text = Text::from_utf8_lossy(bytes::Bytes::copy_from_slice(line));
+        Event::from_message(text)
+    }
+
+    /// The multiline codec, when this is one.
+    pub fn multiline(&self) -> Option<&Multiline> {
         match self {
-            Decoder::Line => {
-                let line = line.strip_suffix(b"\n").unwrap_or(line);
-                let line = line.strip_suffix(b"\r").unwrap_or(line);
-                let text = Text::from_utf8_lossy(bytes::Bytes::copy_from_slice(line));
-                Event::from_message(text)
-            }
+            Decoder::Line => None,
+            Decoder::Multiline(multiline) => Some(multiline),
         }
     }
 }

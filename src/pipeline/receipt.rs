@@ -96,9 +96,21 @@ impl Finalizers {
         }
     }
 
-    /// Moves `other`'s batches into this one (an event absorbed another).
+    /// Moves `other`'s batches into this one (an event absorbed another). A batch this one
+    /// already holds is not held twice: the lines of one window merged into one event cost
+    /// one handle, not one per line.
     pub fn merge(&mut self, mut other: Finalizers) {
-        self.0.extend(other.0.drain(..));
+        for state in other.0.drain(..) {
+            // Dropping the duplicate handle records nothing; this one still holds the batch.
+            if !self.0.iter().any(|held| Arc::ptr_eq(held, &state)) {
+                self.0.push(state);
+            }
+        }
+    }
+
+    /// How many batches this event holds open.
+    pub fn batches(&self) -> usize {
+        self.0.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -184,6 +196,19 @@ mod tests {
         merged.finalize(Delivery::Delivered);
         assert_eq!(r1.await, Delivery::Delivered);
         assert_eq!(r2.await, Delivery::Delivered);
+    }
+
+    #[tokio::test]
+    async fn merging_lines_of_one_batch_holds_it_once() {
+        let (mut receipt, batch) = receipt();
+        let mut merged = Finalizers::new(&batch);
+        merged.merge(Finalizers::new(&batch));
+        merged.merge(Finalizers::new(&batch));
+        drop(batch);
+        assert_eq!(merged.batches(), 1);
+        assert!(futures_poll_once(&mut receipt).is_none());
+        merged.finalize(Delivery::Delivered);
+        assert_eq!(receipt.await, Delivery::Delivered);
     }
 
     fn futures_poll_once(receipt: &mut Receipt) -> Option<Delivery> {

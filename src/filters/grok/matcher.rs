@@ -222,6 +222,15 @@ impl Matcher {
         })
     }
 
+    /// Whether the pattern matches anywhere in `haystack`, without reporting captures.
+    pub fn is_match(&self, haystack: &str) -> bool {
+        match self.exact {
+            None => self.regex.is_match(haystack),
+            // A superset match may fail an assertion; the capture path settles it.
+            Some(_) => self.captures(haystack, |_, _| {}),
+        }
+    }
+
     /// The named groups; `captures` reports them by their position in this list.
     pub fn groups(&self) -> &[Group] {
         &self.groups

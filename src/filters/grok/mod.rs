@@ -24,7 +24,8 @@ use std::path::PathBuf;
 use crate::event::{Event, FieldRef, FieldRefError, Text, Value};
 
 pub use library::{EcsCompatibility, PatternLibrary};
-use matcher::{Matcher, Prefilter};
+pub use matcher::Matcher;
+use matcher::Prefilter;
 
 /// Logstash's `timeout_scope`. See [`GrokConfig::timeout_millis`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -131,6 +132,18 @@ pub enum GrokError {
         field: String,
         source: FieldRefError,
     },
+}
+
+/// Compiles one grok pattern (`%{…}` references resolved in `library`) into a matcher, for
+/// settings that only ask whether a line matches, such as the multiline codec's `pattern`.
+pub fn compile_pattern(source: &str, library: &PatternLibrary) -> Result<Matcher, GrokError> {
+    let expanded = expand::expand(source, library, true)?;
+    let regex_error = |reason: String| GrokError::Regex {
+        pattern: source.to_owned(),
+        reason,
+    };
+    let translated = dialect::translate(&expanded).map_err(|e| regex_error(e.to_string()))?;
+    Matcher::new(&translated).map_err(regex_error)
 }
 
 /// What [`Grok::filter`] did to an event.

@@ -25,6 +25,8 @@ const MESSAGE: &str = "message";
 const LSF_LINE: &str = "line";
 const METADATA: &str = "@metadata";
 pub const CODEC_APPLIED_TAG: &str = "beats_input_codec_plain_applied";
+/// The tag when the input's codec is `multiline` (Logstash names the codec in the tag).
+pub const MULTILINE_CODEC_APPLIED_TAG: &str = "beats_input_codec_multiline_applied";
 pub const RAW_EVENT_TAG: &str = "beats_input_raw_event";
 pub const TIMESTAMP_FAILURE_TAG: &str = "_timestampparsefailure";
 pub const TIMESTAMP_FAILURE_FIELD: &str = "_@timestamp";
@@ -43,8 +45,10 @@ pub struct EventOptions {
     pub ecs_compatibility: EcsCompatibility,
     /// `add_hostname` (deprecated in Logstash, default false).
     pub add_hostname: bool,
-    /// `include_codec_tag` (default true): whether to add `beats_input_codec_plain_applied`.
+    /// `include_codec_tag` (default true): whether to add `codec_applied_tag`.
     pub include_codec_tag: bool,
+    /// [`CODEC_APPLIED_TAG`], or [`MULTILINE_CODEC_APPLIED_TAG`] under the multiline codec.
+    pub codec_applied_tag: &'static str,
 }
 
 impl Default for EventOptions {
@@ -53,6 +57,7 @@ impl Default for EventOptions {
             ecs_compatibility: EcsCompatibility::Disabled,
             add_hostname: false,
             include_codec_tag: true,
+            codec_applied_tag: CODEC_APPLIED_TAG,
         }
     }
 }
@@ -118,7 +123,7 @@ impl EventBuilder {
         if !has_message {
             event.add_tag(Text::from_static(RAW_EVENT_TAG));
         } else if self.options.include_codec_tag {
-            event.add_tag(Text::from_static(CODEC_APPLIED_TAG));
+            event.add_tag(Text::from_static(self.options.codec_applied_tag));
         }
         event.insert(&self.ip_field, Value::String(self.ip.clone()));
         if self.options.add_hostname && !event.contains(&self.hostname_field) {
