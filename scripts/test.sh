@@ -35,6 +35,11 @@ scripts/filebeat.sh
 echo "== Kubernetes manifests, decoded strictly into k8s.io/api types"
 GOTOOLCHAIN=local go -C deploy/kubernetes/validate test -count=1 ./...
 
+echo "== Prometheus alert rules: checked and unit-tested with promtool"
+promtool=$(scripts/promtool.sh)
+"$promtool" check rules deploy/prometheus/sluice-rules.yml
+(cd deploy/prometheus && "$promtool" test rules sluice-rules.test.yml)
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
