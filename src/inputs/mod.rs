@@ -8,6 +8,7 @@
 
 pub mod beats;
 mod generator;
+pub mod otlp;
 mod stdin;
 
 use std::future::Future;
@@ -39,6 +40,7 @@ type Build = fn(&Settings) -> Result<Box<dyn Input>, ConfigError>;
 pub const PLUGINS: &[(&str, Build)] = &[
     ("beats", beats::plugin::build),
     ("generator", generator::build),
+    ("otlp", otlp::plugin::build),
     ("stdin", stdin::build),
 ];
 
@@ -50,7 +52,6 @@ pub const NOT_YET: &[&str] = &[
     "file",
     "http",
     "kafka",
-    "otlp",
     "jaeger",
     "redis",
     "s3",
