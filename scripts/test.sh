@@ -28,6 +28,10 @@ if ! "$venv/bin/python" -c 'import pylogbeat; assert pylogbeat.__version__ == "2
 fi
 export SLUICE_PYTHON="$PWD/$venv/bin/python"
 
+# The OpenTelemetry Python SDK and its OTLP exporters (tests/otlp.rs).
+SLUICE_OTEL_PYTHON="$(scripts/otel-python.sh | tail -n 1)"
+export SLUICE_OTEL_PYTHON
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
