@@ -28,9 +28,12 @@ if ! "$venv/bin/python" -c 'import pylogbeat; assert pylogbeat.__version__ == "2
 fi
 export SLUICE_PYTHON="$PWD/$venv/bin/python"
 
-# The OpenTelemetry Python SDK and its OTLP exporters (tests/otlp.rs).
+# The OpenTelemetry Python SDK and its OTLP exporters, and telemetrygen for OTLP volume
+# (tests/otlp.rs).
 SLUICE_OTEL_PYTHON="$(scripts/otel-python.sh | tail -n 1)"
 export SLUICE_OTEL_PYTHON
+SLUICE_TELEMETRYGEN="$(scripts/telemetrygen.sh | tail -n 1)"
+export SLUICE_TELEMETRYGEN
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

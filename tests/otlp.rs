@@ -1,12 +1,14 @@
 //! The real `sluice` binary's `otlp` input against the real OpenTelemetry Python SDK 1.45.2
 //! (its OTLP/gRPC and OTLP/HTTP exporters, through `tests/peers/otel_send.py`), raw HTTP
-//! requests for OTLP/JSON and hostile bodies, into the `file` output.
+//! requests for OTLP/JSON and hostile bodies, and telemetrygen v0.161.0 for volume, into the
+//! `file` output.
 //!
 //! The file output finalizes events only after flushing them, so a span the SDK saw exported
 //! must already be in the file when its `export` call returns: every test checks that.
 //!
 //! The SDK lives in a virtualenv that `scripts/otel-python.sh` creates (`target/otel-venv`,
-//! exported by `scripts/test.sh` as `SLUICE_OTEL_PYTHON`).
+//! exported by `scripts/test.sh` as `SLUICE_OTEL_PYTHON`); telemetrygen is built by
+//! `scripts/telemetrygen.sh` (`SLUICE_TELEMETRYGEN`).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -518,4 +520,105 @@ fn hostile_input_is_refused_clearly_counted_and_the_input_keeps_serving() {
     assert_eq!(answered("traces", "413"), 2);
     assert_eq!(answered("traces", "415"), 1);
     assert_eq!(answered("traces", "200"), 2);
+}
+
+/// telemetrygen v0.161.0: `SLUICE_TELEMETRYGEN`, else what `scripts/telemetrygen.sh` builds.
+fn telemetrygen() -> PathBuf {
+    let path = std::env::var_os("SLUICE_TELEMETRYGEN").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/peers/bin/telemetrygen"),
+        PathBuf::from,
+    );
+    assert!(
+        path.exists(),
+        "no telemetrygen at {}: run scripts/telemetrygen.sh once, or set SLUICE_TELEMETRYGEN",
+        path.display()
+    );
+    path
+}
+
+fn run_telemetrygen(args: &[&str]) {
+    let output = Command::new(telemetrygen()).args(args).output().unwrap();
+    assert!(
+        output.status.success(),
+        "telemetrygen {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn telemetrygen_volume_arrives_complete_over_grpc_and_http() {
+    let sluice = Sluice::start(
+        "",
+        "",
+        r#"file { path => "OUT" flush_interval => 0 fsync => false }"#,
+    );
+    // Each trace is two spans. A modest `--rate` keeps telemetrygen's own SDK queue (2048
+    // spans) from overflowing: above ~1000/s per worker it drops spans before sending them,
+    // which Sluice then never sees (its received counter shows it).
+    run_telemetrygen(&[
+        "traces",
+        "--otlp-insecure",
+        "--otlp-endpoint",
+        &sluice.grpc,
+        "--traces",
+        "1000",
+        "--workers",
+        "2",
+        "--rate",
+        "500",
+        "--service",
+        "tg-grpc",
+    ]);
+    run_telemetrygen(&[
+        "traces",
+        "--otlp-insecure",
+        "--otlp-http",
+        "--otlp-endpoint",
+        &sluice.http,
+        "--traces",
+        "500",
+        "--workers",
+        "2",
+        "--rate",
+        "500",
+        "--service",
+        "tg-http",
+    ]);
+    run_telemetrygen(&[
+        "logs",
+        "--otlp-insecure",
+        "--otlp-endpoint",
+        &sluice.grpc,
+        "--logs",
+        "1500",
+        "--workers",
+        "2",
+        "--rate",
+        "1000",
+        "--body",
+        "volume test line",
+    ]);
+    let written = sluice.written();
+    let spans_of = |service: &str| {
+        written
+            .iter()
+            .filter(|d| d["process"]["serviceName"] == service)
+            .count()
+    };
+    assert_eq!(spans_of("tg-grpc"), 2 * 1000 * 2, "every gRPC span, once");
+    assert_eq!(spans_of("tg-http"), 2 * 500 * 2, "every HTTP span, once");
+    let logs = written
+        .iter()
+        .filter(|d| d["message"] == "volume test line")
+        .count();
+    assert_eq!(logs, 2 * 1500, "every log record, once");
+    let labels = "pipeline=\"main\",plugin=\"otlp@config string:1\"";
+    assert_eq!(
+        sluice.metric(&format!("sluice_otlp_items_received_total{{{labels},signal=\"traces\",transport=\"grpc\",format=\"protobuf\"}}")),
+        4000
+    );
+    assert_eq!(
+        sluice.metric(&format!("sluice_otlp_items_received_total{{{labels},signal=\"logs\",transport=\"grpc\",format=\"protobuf\"}}")),
+        3000
+    );
 }
