@@ -128,6 +128,9 @@ output {{ {} }}"#,
                 "/tests/peers/otel_send.py"
             ))
             .args(args)
+            // requests lets these override the exporter's own `certificate_file`.
+            .env_remove("REQUESTS_CA_BUNDLE")
+            .env_remove("CURL_CA_BUNDLE")
             .stderr(Stdio::inherit())
             .output()
             .unwrap();
@@ -621,4 +624,82 @@ fn telemetrygen_volume_arrives_complete_over_grpc_and_http() {
         sluice.metric(&format!("sluice_otlp_items_received_total{{{labels},signal=\"logs\",transport=\"grpc\",format=\"protobuf\"}}")),
         3000
     );
+}
+
+/// A CA and a server certificate for 127.0.0.1, as PEM files in a temporary directory.
+struct Pki {
+    dir: tempfile::TempDir,
+}
+
+impl Pki {
+    fn new() -> Pki {
+        use rcgen::{
+            BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType, IsCa,
+            KeyPair,
+        };
+        let named = |name: &str| {
+            let mut dn = DistinguishedName::new();
+            dn.push(DnType::CommonName, name);
+            dn
+        };
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name = named("Sluice otlp test CA");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+        params.distinguished_name = named("sluice");
+        let cert = params.signed_by(&key, &ca).unwrap();
+        let pki = Pki {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        std::fs::write(pki.path("ca.pem"), ca.pem()).unwrap();
+        std::fs::write(pki.path("server.pem"), cert.pem()).unwrap();
+        std::fs::write(pki.path("server.key"), key.serialize_pem()).unwrap();
+        pki
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).display().to_string()
+    }
+}
+
+#[test]
+fn tls_on_both_ports_with_the_beats_settings() {
+    let pki = Pki::new();
+    let settings = format!(
+        r#"ssl_enabled => true ssl_certificate => "{}" ssl_key => "{}""#,
+        pki.path("server.pem"),
+        pki.path("server.key")
+    );
+    let sluice = Sluice::start(&settings, "", FILE);
+    let ca = pki.path("ca.pem");
+    for (signal, protocol, address, field) in [
+        ("traces", "grpc", &sluice.grpc, "traceID"),
+        ("logs", "http", &sluice.http, "trace_id"),
+    ] {
+        let endpoint = format!("https://{address}");
+        let sent = sluice.send(&[signal, protocol, &endpoint, "2", "--ca", &ca]);
+        assert_eq!(
+            sent["result"], "SUCCESS",
+            "{signal} over {protocol}: {sent}"
+        );
+        let trace_id = sent["trace_id"].as_str().unwrap();
+        assert_eq!(sluice.with_trace_id(field, trace_id).len(), 2);
+    }
+    // A plain-text client gets no answer (the handshake fails); the port keeps serving TLS.
+    let mut plain = TcpStream::connect(&sluice.http).unwrap();
+    plain
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let _ = plain.write_all(b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+    let mut answer = Vec::new();
+    let _ = plain.read_to_end(&mut answer);
+    assert!(
+        !answer.starts_with(b"HTTP/"),
+        "plain HTTP was answered on a TLS port"
+    );
+    let endpoint = format!("https://{}", sluice.grpc);
+    let sent = sluice.send(&["traces", "grpc", &endpoint, "1", "--ca", &ca]);
+    assert_eq!(sent["result"], "SUCCESS", "{sent}");
 }

@@ -1,13 +1,14 @@
 """Exports spans or log records with the real OpenTelemetry Python SDK and its OTLP exporters.
 
-Usage: otel_send.py traces|logs grpc|http ENDPOINT COUNT [--timeout SECONDS]
+Usage: otel_send.py traces|logs grpc|http ENDPOINT COUNT [--timeout SECONDS] [--ca CA.pem]
        otel_send.py raw-grpc ENDPOINT
        otel_send.py garbage-grpc ENDPOINT
 
 `traces` records COUNT spans in one trace (a root with COUNT-1 children; the root carries an
 attribute of every type, an event and an error status), `logs` COUNT log records through
 Python's `logging` inside a span, then hands them to the OTLP exporter in one `export` call,
-which returns only when the receiver has answered (after the exporter's own retries). Prints
+which returns only when the receiver has answered (after the exporter's own retries). With
+`--ca` the exporter speaks TLS (ENDPOINT is then https://) and trusts that CA. Prints
 one JSON line: the result (`SUCCESS` or `FAILURE`), the trace id, the service name and how long
 the export took.
 
@@ -76,24 +77,30 @@ def record_logs(count):
     return memory.get_finished_logs(), trace_id
 
 
-def exporter(signal, protocol, endpoint, timeout):
+def exporter(signal, protocol, endpoint, timeout, ca):
     if protocol == "grpc":
         if signal == "traces":
             from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as E
         else:
             from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter as E
-        return E(endpoint=endpoint, insecure=True, timeout=timeout)
+        if ca is None:
+            return E(endpoint=endpoint, insecure=True, timeout=timeout)
+        import grpc
+
+        with open(ca, "rb") as f:
+            credentials = grpc.ssl_channel_credentials(root_certificates=f.read())
+        return E(endpoint=endpoint, insecure=False, credentials=credentials, timeout=timeout)
     if signal == "traces":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as E
     else:
         from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter as E
-    return E(endpoint=f"{endpoint}/v1/{signal}", timeout=timeout)
+    return E(endpoint=f"{endpoint}/v1/{signal}", timeout=timeout, certificate_file=ca)
 
 
-def export(signal, protocol, endpoint, count, timeout):
+def export(signal, protocol, endpoint, count, timeout, ca):
     items, trace_id = record_spans(count) if signal == "traces" else record_logs(count)
     started = time.monotonic()
-    result = exporter(signal, protocol, endpoint, timeout).export(items)
+    result = exporter(signal, protocol, endpoint, timeout, ca).export(items)
     print(json.dumps({
         "result": result.name,
         "trace_id": format(trace_id, "032x"),
@@ -148,13 +155,14 @@ def main():
     if args[0] == "garbage-grpc":
         garbage_grpc(args[1])
         return
-    timeout = 10.0
-    if "--timeout" in args:
-        at = args.index("--timeout")
-        timeout = float(args[at + 1])
-        del args[at:at + 2]
+    options = {"--timeout": "10", "--ca": None}
+    for name in options:
+        if name in args:
+            at = args.index(name)
+            options[name] = args[at + 1]
+            del args[at:at + 2]
     signal, protocol, endpoint, count = args
-    export(signal, protocol, endpoint, int(count), timeout)
+    export(signal, protocol, endpoint, int(count), float(options["--timeout"]), options["--ca"])
 
 
 if __name__ == "__main__":

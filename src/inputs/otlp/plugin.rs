@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 
 use super::config::OtlpSettings;
 use super::export::Exporter;
@@ -31,7 +32,12 @@ impl Input for Otlp {
         Box::pin(async move {
             let s = self.settings;
             let tls: Tls = match &s.tls {
-                Some(t) => Some((tls::acceptor(t)?, t.handshake_timeout)),
+                Some(t) => {
+                    let mut config = tls::server_config(t)?;
+                    // gRPC clients insist on negotiating HTTP/2; HTTP clients may use either.
+                    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+                    Some((TlsAcceptor::from(Arc::new(config)), t.handshake_timeout))
+                }
                 None => None,
             };
             let bind = |address| async move {
