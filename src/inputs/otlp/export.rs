@@ -179,3 +179,114 @@ impl ExportResponse {
         Bytes::from(encoded.expect("a response of strings and integers always serializes"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observe::metrics::Counter;
+    use crate::pipeline::queue::Queue;
+    use crate::traces::otlp::Rejection;
+
+    /// An exporter over a queue of `capacity` events that nothing drains unless a test does.
+    fn exporter(capacity: usize) -> (Arc<Exporter>, Arc<Queue>) {
+        let queue = Arc::new(Queue::new(capacity));
+        let sink = EventSink {
+            queue: queue.clone(),
+            decoration: Arc::default(),
+            events_out: Counter::default(),
+        };
+        let metrics = OtlpMetrics::new("test".into(), "otlp".into());
+        (
+            Exporter::new(sink, metrics, Duration::from_millis(50)),
+            queue,
+        )
+    }
+
+    /// Two spans, one of them with a zero trace id.
+    fn body() -> Bytes {
+        let span = |trace_id: u128| wire::Span {
+            trace_id: Bytes::copy_from_slice(&trace_id.to_be_bytes()),
+            span_id: Bytes::copy_from_slice(&1u64.to_be_bytes()),
+            ..Default::default()
+        };
+        let request = wire::ExportTraceServiceRequest {
+            resource_spans: vec![wire::ResourceSpans {
+                resource: None,
+                scope_spans: vec![wire::ScopeSpans {
+                    scope: None,
+                    spans: vec![span(7), span(0)],
+                }],
+            }],
+        };
+        Bytes::from(request.encode_to_vec())
+    }
+
+    async fn export(exporter: &Exporter) -> Answer {
+        exporter
+            .export(Signal::Traces, Transport::Http, Format::Protobuf, body())
+            .await
+    }
+
+    /// Takes the queued events as an output would and ends them with `outcome`.
+    fn output(queue: Arc<Queue>, outcome: Delivery) -> tokio::task::JoinHandle<()> {
+        tokio::task::spawn_blocking(move || {
+            for mut event in queue.pop_batch(10, Duration::ZERO).unwrap() {
+                assert!(event.span().is_some(), "spans travel typed");
+                event.finalize(outcome);
+            }
+        })
+    }
+
+    #[tokio::test]
+    async fn accepted_once_delivered_with_the_refused_counted() {
+        let (exporter, queue) = exporter(10);
+        let output = output(queue, Delivery::Delivered);
+        let Answer::Accepted(rejected) = export(&exporter).await else {
+            panic!("not accepted");
+        };
+        assert_eq!(
+            rejected.iter().collect::<Vec<_>>(),
+            [(Rejection::TraceIdZero, 1)]
+        );
+        output.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_failed_output_asks_the_sender_to_retry() {
+        let (exporter, queue) = exporter(10);
+        let output = output(queue, Delivery::Failed);
+        assert_eq!(export(&exporter).await, Answer::Busy(Busy::OutputsFailed));
+        output.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_queue_full_past_the_wait_is_saturation_and_closed_is_shutdown() {
+        let (exporter, queue) = exporter(1);
+        queue
+            .push(vec![Event::from_message("filler".into())])
+            .await
+            .unwrap();
+        assert_eq!(export(&exporter).await, Answer::Busy(Busy::QueueFull));
+        queue.close();
+        assert_eq!(export(&exporter).await, Answer::Busy(Busy::ShuttingDown));
+    }
+
+    #[tokio::test]
+    async fn undecodable_bodies_are_invalid_in_both_formats() {
+        let (exporter, _queue) = exporter(1);
+        for (format, body) in [
+            (Format::Protobuf, &b"\x0a\x05\x01"[..]),
+            (Format::Json, &b"{\"resourceSpans\":"[..]),
+        ] {
+            let answer = exporter
+                .export(
+                    Signal::Logs,
+                    Transport::Grpc,
+                    format,
+                    Bytes::from_static(body),
+                )
+                .await;
+            assert!(matches!(answer, Answer::Invalid(_)), "{answer:?}");
+        }
+    }
+}
