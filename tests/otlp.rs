@@ -444,7 +444,7 @@ fn hostile_input_is_refused_clearly_counted_and_the_input_keeps_serving() {
     assert_eq!(wrong_type.status, 415);
     let oversized = sluice.post("/v1/traces", &protobuf, &vec![0x0a; 100_000]);
     assert_eq!(oversized.status, 413);
-    let bomb = gzip(&vec![0u8; 64 << 20]);
+    let bomb = gzip(&vec![0u8; 8 << 20]);
     assert!(
         bomb.len() < 65536,
         "the bomb itself fits in max_request_bytes"
@@ -460,6 +460,11 @@ fn hostile_input_is_refused_clearly_counted_and_the_input_keeps_serving() {
     assert_eq!(bombed.status, 413);
     let garbage_grpc = sluice.send(&["garbage-grpc", &sluice.grpc]);
     assert_eq!(garbage_grpc["code"], "INVALID_ARGUMENT", "{garbage_grpc}");
+    let oversized_grpc = sluice.send(&["garbage-grpc", &sluice.grpc, "100000"]);
+    assert_eq!(
+        oversized_grpc["code"], "RESOURCE_EXHAUSTED",
+        "{oversized_grpc}"
+    );
 
     // OTLP/JSON with hex ids: a 16-digit and an all-zero trace id are refused one by one; a
     // span ending before it starts is stored with duration 0; the last nanosecond u64 can

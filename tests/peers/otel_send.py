@@ -2,7 +2,7 @@
 
 Usage: otel_send.py traces|logs grpc|http ENDPOINT COUNT [--timeout SECONDS] [--ca CA.pem]
        otel_send.py raw-grpc ENDPOINT
-       otel_send.py garbage-grpc ENDPOINT
+       otel_send.py garbage-grpc ENDPOINT [SIZE]
 
 `traces` records COUNT spans in one trace (a root with COUNT-1 children; the root carries an
 attribute of every type, an event and an error status), `logs` COUNT log records through
@@ -14,8 +14,8 @@ the export took.
 
 `raw-grpc` sends one span through the generated gRPC stub without the exporter's retries and
 prints the status code and the `RetryInfo` delay the server attached, if any.
-`garbage-grpc` sends bytes that are no protobuf message to the same method and prints the
-status code.
+`garbage-grpc` sends bytes that are no protobuf message (SIZE zero bytes, if given) to the
+same method and prints the status code.
 """
 
 import json
@@ -134,14 +134,14 @@ def raw_grpc(endpoint):
     print(json.dumps(out), flush=True)
 
 
-def garbage_grpc(endpoint):
+def garbage_grpc(endpoint, size):
     import grpc
 
     call = grpc.insecure_channel(endpoint).unary_unary(
         "/opentelemetry.proto.collector.trace.v1.TraceService/Export")
     out = {"code": "OK"}
     try:
-        call(b"\x0a\xff\xff\xff\xff\x0f garbage", timeout=30)
+        call(b"\x00" * size if size else b"\x0a\xff\xff\xff\xff\x0f garbage", timeout=30)
     except grpc.RpcError as e:
         out = {"code": e.code().name, "message": e.details()}
     print(json.dumps(out), flush=True)
@@ -153,7 +153,7 @@ def main():
         raw_grpc(args[1])
         return
     if args[0] == "garbage-grpc":
-        garbage_grpc(args[1])
+        garbage_grpc(args[1], int(args[2]) if len(args) > 2 else 0)
         return
     options = {"--timeout": "10", "--ca": None}
     for name in options:

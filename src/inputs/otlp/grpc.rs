@@ -13,7 +13,7 @@ use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
 use bytes::{Buf, BufMut, Bytes};
-use http_body_util::Limited;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tonic::codec::{
     Codec, CompressionEncoding, DecodeBuf, Decoder, EnabledCompressionEncodings, EncodeBuf, Encoder,
 };
@@ -56,8 +56,20 @@ pub fn router(
 }
 
 async fn export(State(state): State<Arc<GrpcState>>, signal: Signal, request: Request) -> Response {
-    // The body as sent is bounded here; tonic bounds each message once inflated.
-    let request = request.map(|body| Limited::new(body, state.max_request_bytes));
+    // The body as sent is bounded here, tonic bounds each message once inflated. A body error
+    // that is a `Status` reaches the sender as that status (tonic looks for one).
+    let max_request_bytes = state.max_request_bytes;
+    let request = request.map(|body| {
+        Limited::new(body, max_request_bytes).map_err(move |e| {
+            if e.downcast_ref::<LengthLimitError>().is_some() {
+                Status::resource_exhausted(format!(
+                    "the request is over {max_request_bytes} bytes (max_request_bytes)"
+                ))
+            } else {
+                Status::from_error(e)
+            }
+        })
+    });
     let exporter = state.exporter.clone();
     let service = tower::service_fn(move |request: tonic::Request<Bytes>| {
         let exporter = exporter.clone();
