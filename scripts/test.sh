@@ -32,6 +32,13 @@ export SLUICE_PYTHON="$PWD/$venv/bin/python"
 # target/peers/bin/ once (about 100 s cold; skipped when present).
 scripts/filebeat.sh
 
+# The OpenTelemetry Python SDK and its OTLP exporters, and telemetrygen for OTLP volume
+# (tests/otlp.rs).
+SLUICE_OTEL_PYTHON="$(scripts/otel-python.sh | tail -n 1)"
+export SLUICE_OTEL_PYTHON
+SLUICE_TELEMETRYGEN="$(scripts/telemetrygen.sh | tail -n 1)"
+export SLUICE_TELEMETRYGEN
+
 echo "== Kubernetes manifests, decoded strictly into k8s.io/api types"
 GOTOOLCHAIN=local go -C deploy/kubernetes/validate test -count=1 ./...
 

@@ -9,6 +9,7 @@
 pub mod beats;
 mod dead_letter_queue;
 mod generator;
+pub mod otlp;
 mod stdin;
 
 use std::future::Future;
@@ -41,6 +42,7 @@ pub const PLUGINS: &[(&str, Build)] = &[
     ("beats", beats::plugin::build),
     ("dead_letter_queue", dead_letter_queue::build),
     ("generator", generator::build),
+    ("otlp", otlp::plugin::build),
     ("stdin", stdin::build),
 ];
 
@@ -51,7 +53,6 @@ pub const NOT_YET: &[&str] = &[
     "file",
     "http",
     "kafka",
-    "otlp",
     "jaeger",
     "redis",
     "s3",
@@ -144,6 +145,17 @@ impl EventSink {
         self.queue_wait.observe(started.elapsed().as_secs_f64());
         self.events_out.add(n);
         Ok(())
+    }
+
+    /// A sink straight into `queue`, undecorated and unexported, for unit tests of inputs.
+    #[cfg(test)]
+    pub(crate) fn to_queue(queue: Arc<Queue>) -> EventSink {
+        EventSink {
+            queue,
+            decoration: Arc::default(),
+            events_out: Counter::default(),
+            queue_wait: Histogram::default(),
+        }
     }
 
     /// Queues `events` as one batch under a new receipt, which it returns.

@@ -148,6 +148,12 @@ fn private_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsConfigError> {
 
 /// Builds the acceptor from the settings, reading every file now so mistakes surface at start.
 pub fn acceptor(settings: &TlsSettings) -> Result<TlsAcceptor, TlsConfigError> {
+    Ok(TlsAcceptor::from(Arc::new(server_config(settings)?)))
+}
+
+/// The rustls configuration behind [`acceptor`], for servers that add to it (the `otlp`
+/// input offers ALPN `h2`, which gRPC clients require).
+pub fn server_config(settings: &TlsSettings) -> Result<ServerConfig, TlsConfigError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut versions: Vec<&'static SupportedProtocolVersion> = Vec::new();
     for v in &settings.supported_protocols {
@@ -203,7 +209,7 @@ pub fn acceptor(settings: &TlsSettings) -> Result<TlsAcceptor, TlsConfigError> {
         rustls::Error::InconsistentKeys(_) => TlsConfigError::KeyMismatch(e.to_string()),
         other => TlsConfigError::Rustls(other.to_string()),
     })?;
-    Ok(TlsAcceptor::from(Arc::new(config)))
+    Ok(config)
 }
 
 /// Why a TLS connection never got to speak Lumberjack.
