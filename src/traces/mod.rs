@@ -3,3 +3,4 @@
 
 pub mod document;
 pub mod model;
+pub mod thrift;
