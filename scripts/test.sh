@@ -28,6 +28,10 @@ if ! "$venv/bin/python" -c 'import pylogbeat; assert pylogbeat.__version__ == "2
 fi
 export SLUICE_PYTHON="$PWD/$venv/bin/python"
 
+# The real Jaeger clients tests/jaeger_input.rs drives (jaeger-client 4.8.0, the OpenTelemetry
+# Jaeger Thrift exporter 1.21.0), each in its own virtualenv under target/.
+scripts/jaeger-peers.sh
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"

@@ -8,6 +8,7 @@
 
 pub mod beats;
 mod generator;
+pub mod jaeger;
 mod stdin;
 
 use std::future::Future;
@@ -39,6 +40,7 @@ type Build = fn(&Settings) -> Result<Box<dyn Input>, ConfigError>;
 pub const PLUGINS: &[(&str, Build)] = &[
     ("beats", beats::plugin::build),
     ("generator", generator::build),
+    ("jaeger", jaeger::build),
     ("stdin", stdin::build),
 ];
 
@@ -51,7 +53,6 @@ pub const NOT_YET: &[&str] = &[
     "http",
     "kafka",
     "otlp",
-    "jaeger",
     "redis",
     "s3",
     "syslog",
