@@ -4,6 +4,7 @@
 //!   compact, and polling the sampling endpoint;
 //! - opentelemetry-exporter-jaeger-thrift 1.21.0 in agent mode (UDP compact) and collector
 //!   mode (HTTP `POST /api/traces`);
+//! - a tonic 0.14 gRPC client calling `CollectorService/PostSpans`;
 //! - hostile datagrams and bodies, each refused and counted while good ones still land.
 //!
 //! The Python clients live in virtualenvs `scripts/jaeger-peers.sh` makes under `target/`
@@ -22,6 +23,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use sluice::event::Text;
+use sluice::inputs::jaeger::grpc::POST_SPANS;
+use sluice::inputs::jaeger::proto::{
+    Batch, PostSpansRequest, PostSpansResponse, ProtoKeyValue, ProtoProcess, ProtoSpan,
+    ProtoSpanRef, Timestamp,
+};
 use sluice::traces::model::{KeyValue, Process, Span, TagValue};
 use thrift_crate::{Extensions, Wire};
 
@@ -64,6 +70,7 @@ struct Sluice {
     compact: u16,
     binary: u16,
     http: u16,
+    grpc: u16,
     sampling: u16,
     api: u16,
     dir: tempfile::TempDir,
@@ -79,7 +86,16 @@ fn free_port() -> u16 {
 
 impl Sluice {
     fn start(extra: &str) -> Sluice {
+        Sluice::start_writing_to(extra, None)
+    }
+
+    /// With the file output writing to `output` instead of `<dir>/spans.ndjson`.
+    fn start_writing_to(extra: &str, output: Option<&str>) -> Sluice {
         let dir = tempfile::tempdir().unwrap();
+        let output = output.map_or_else(
+            || format!("{}/spans.ndjson", dir.path().display()),
+            str::to_owned,
+        );
         let strategies = dir.path().join("strategies.json");
         std::fs::write(
             &strategies,
@@ -89,11 +105,10 @@ impl Sluice {
         .unwrap();
         let config = format!(
             r#"input {{ jaeger {{ host => "127.0.0.1" thrift_compact_port => 0 thrift_binary_port => 0
-                 thrift_http_port => 0 sampling_port => 0 max_packet_size => 9000
+                 thrift_http_port => 0 grpc_port => 0 sampling_port => 0 max_packet_size => 9000
                  sampling_strategies_file => "{}" {extra} }} }}
-output {{ file {{ path => "{}/spans.ndjson" flush_interval => 0 }} }}"#,
+output {{ file {{ path => "{output}" flush_interval => 0 }} }}"#,
             strategies.display(),
-            dir.path().display()
         );
         let api = free_port();
         let mut child = Running(
@@ -108,10 +123,10 @@ output {{ file {{ path => "{}/spans.ndjson" flush_interval => 0 }} }}"#,
         let log = lines(child.0.stderr.take().unwrap());
         let deadline = Instant::now() + Duration::from_secs(60);
         let mut ports = std::collections::HashMap::new();
-        while ports.len() < 4 {
+        while ports.len() < 5 {
             let line = log
                 .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                .expect("sluice logged its four jaeger endpoints in time");
+                .expect("sluice logged its five jaeger endpoints in time");
             if line.contains("jaeger input listening") {
                 let field = |name: &str| {
                     let rest = line.split(&format!("{name}=")).nth(1).unwrap();
@@ -137,6 +152,7 @@ output {{ file {{ path => "{}/spans.ndjson" flush_interval => 0 }} }}"#,
             compact: ports["thrift_compact"],
             binary: ports["thrift_binary"],
             http: ports["thrift_http"],
+            grpc: ports["grpc"],
             sampling: ports["sampling"],
             api,
             dir,
@@ -203,6 +219,18 @@ fn http(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> (u16, String) {
+    let (status, _, body) = http_full(port, method, path, headers, body);
+    (status, body)
+}
+
+/// One HTTP/1.1 request on its own connection: the status, the header block and the body.
+fn http_full(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     let mut request = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
@@ -223,11 +251,8 @@ fn http(
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no HTTP status in {response:?}"));
-    let body = response
-        .split_once("\r\n\r\n")
-        .map_or("", |(_, b)| b)
-        .to_owned();
-    (status, body)
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    (status, head.to_ascii_lowercase(), body.to_owned())
 }
 
 fn tag<'a>(tags: &'a Value, key: &str) -> Option<&'a Value> {
@@ -581,4 +606,185 @@ fn the_http_collector_refuses_bad_requests_and_accepts_good_ones() {
     assert_eq!(rejected("content_type"), 1);
     assert_eq!(rejected("garbage") + rejected("truncated"), 2);
     assert_eq!(rejected("too_big"), 1);
+}
+
+/// One `PostSpans` call from a tonic client.
+async fn post_spans(port: u16, request: PostSpansRequest) -> Result<(), tonic::Status> {
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = tonic::client::Grpc::new(channel);
+    client.ready().await.unwrap();
+    let path = tonic::codegen::http::uri::PathAndQuery::from_static(POST_SPANS);
+    client
+        .unary::<_, PostSpansResponse, _>(
+            tonic::Request::new(request),
+            path,
+            tonic_prost::ProstCodec::default(),
+        )
+        .await
+        .map(drop)
+}
+
+fn proto_span(trace_id: &[u8], span_id: u64, process: Option<ProtoProcess>) -> ProtoSpan {
+    ProtoSpan {
+        trace_id: trace_id.to_vec().into(),
+        span_id: span_id.to_be_bytes().to_vec().into(),
+        operation_name: "grpc-op".into(),
+        references: vec![ProtoSpanRef {
+            trace_id: trace_id.to_vec().into(),
+            span_id: 99u64.to_be_bytes().to_vec().into(),
+            ref_type: 0,
+        }],
+        flags: 1,
+        start_time: Some(Timestamp {
+            seconds: NOW_US / 1_000_000,
+            nanos: 5_000,
+        }),
+        duration: Some(Timestamp {
+            seconds: 0,
+            nanos: 2_000_000,
+        }),
+        tags: vec![ProtoKeyValue {
+            key: "http.status_code".into(),
+            v_type: 2,
+            v_int64: 200,
+            ..Default::default()
+        }],
+        logs: vec![],
+        process,
+    }
+}
+
+fn proto_process(service: &str) -> ProtoProcess {
+    ProtoProcess {
+        service_name: service.into(),
+        tags: vec![],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn grpc_post_spans_is_answered_after_delivery_and_refuses_bad_batches() {
+    let sluice = Sluice::start("max_request_size => 100000");
+    let mut trace = [0u8; 16];
+    trace[15] = 0x33;
+    trace[0] = 0x01;
+    let request = PostSpansRequest {
+        batch: Some(Batch {
+            spans: vec![
+                proto_span(&trace, 1, None),
+                proto_span(&trace, 2, Some(proto_process("own-process"))),
+            ],
+            process: Some(proto_process("batch-process")),
+        }),
+    };
+    post_spans(sluice.grpc, request).await.unwrap();
+    let spans = sluice.spans();
+    assert_eq!(spans.len(), 2, "written before the answer");
+    let services: Vec<&str> = spans
+        .iter()
+        .map(|s| s["process"]["serviceName"].as_str().unwrap())
+        .collect();
+    assert_eq!(services, ["batch-process", "own-process"]);
+    let first = &spans[0];
+    assert_eq!(first["traceID"], "01000000000000000000000000000033");
+    assert_eq!(first["spanID"], "0000000000000001");
+    assert_eq!(first["parentSpanID"], "0000000000000063");
+    assert_eq!(first["startTime"], NOW_US + 5);
+    assert_eq!(first["duration"], 2000);
+    assert_eq!(
+        tag(&first["tags"], "http.status_code").unwrap()["value"],
+        200
+    );
+
+    let bad_id = PostSpansRequest {
+        batch: Some(Batch {
+            spans: vec![proto_span(&trace[..5], 1, None)],
+            process: Some(proto_process("x")),
+        }),
+    };
+    let status = post_spans(sluice.grpc, bad_id).await.unwrap_err();
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status}");
+    let no_process = PostSpansRequest {
+        batch: Some(Batch {
+            spans: vec![proto_span(&trace, 1, None)],
+            process: None,
+        }),
+    };
+    let status = post_spans(sluice.grpc, no_process).await.unwrap_err();
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status}");
+    let huge = PostSpansRequest {
+        batch: Some(Batch {
+            spans: vec![proto_span(
+                &trace,
+                1,
+                Some(proto_process(&"x".repeat(200_000))),
+            )],
+            process: None,
+        }),
+    };
+    let status = post_spans(sluice.grpc, huge).await.unwrap_err();
+    assert_eq!(status.code(), tonic::Code::OutOfRange, "{status}");
+    assert_eq!(
+        sluice.spans().len(),
+        2,
+        "nothing of the refused batches was written"
+    );
+    assert_eq!(
+        sluice.metric(&[
+            "sluice_jaeger_spans_received_total",
+            "endpoint=\"grpc\"",
+            "protobuf"
+        ]),
+        2
+    );
+    assert_eq!(
+        sluice.metric(&[
+            "sluice_jaeger_batches_rejected_total",
+            "endpoint=\"grpc\"",
+            "bad_id"
+        ]),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_output_gets_collectors_to_ask_for_a_retry() {
+    // The file output cannot create its file under /proc: every batch fails.
+    let sluice = Sluice::start_writing_to("", Some("/proc/sluice-cannot-write/spans.ndjson"));
+    let body = thrift_crate::bare_batch(&[span("http", 47, 5, NOW_US)], Extensions(false));
+    let port = sluice.http;
+    let (status, head, text) = tokio::task::spawn_blocking(move || {
+        http_full(
+            port,
+            "POST",
+            "/api/traces",
+            &[("Content-Type", "application/x-thrift")],
+            &body,
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, 503, "{text}");
+    assert!(head.contains("retry-after: 5"), "{head}");
+    let mut trace = [0u8; 16];
+    trace[15] = 1;
+    let request = PostSpansRequest {
+        batch: Some(Batch {
+            spans: vec![proto_span(&trace, 1, None)],
+            process: Some(proto_process("grpc")),
+        }),
+    };
+    let status = post_spans(sluice.grpc, request).await.unwrap_err();
+    assert_eq!(status.code(), tonic::Code::Unavailable, "{status}");
+    for endpoint in ["endpoint=\"http\"", "endpoint=\"grpc\""] {
+        let failed = sluice.metric(&[
+            "sluice_jaeger_batches_rejected_total",
+            endpoint,
+            "output_failed",
+        ]);
+        assert_eq!(failed, 1, "{endpoint}");
+    }
 }

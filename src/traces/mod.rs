@@ -3,4 +3,5 @@
 
 pub mod document;
 pub mod model;
+pub mod parent;
 pub mod thrift;

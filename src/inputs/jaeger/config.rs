@@ -21,6 +21,8 @@ pub struct JaegerSettings {
     pub thrift_binary: Option<SocketAddr>,
     /// HTTP `POST /api/traces` (`thrift_http_port`, 14268).
     pub thrift_http: Option<SocketAddr>,
+    /// gRPC `jaeger.api_v2.CollectorService/PostSpans` (`grpc_port`, 14250).
+    pub grpc: Option<SocketAddr>,
     /// HTTP `GET /sampling` (`sampling_port`, 5778).
     pub sampling: Option<SocketAddr>,
     /// Datagrams longer than this are dropped (`max_packet_size`, 65000 as in Jaeger).
@@ -28,7 +30,8 @@ pub struct JaegerSettings {
     /// Decoded datagrams waiting for the pipeline; beyond this they are dropped, so a full
     /// pipeline never stops the socket being read (`udp_queue_size`, 1000).
     pub udp_queue_size: usize,
-    /// The largest HTTP request body taken (`max_request_size`, 4 MiB).
+    /// The largest HTTP body or gRPC message taken (`max_request_size`, 4 MiB as Jaeger's
+    /// gRPC limit).
     pub max_request_size: usize,
     /// How long a request waits for room in the pipeline's queue before it is answered 503
     /// (`enqueue_timeout`, seconds, 5).
@@ -62,6 +65,7 @@ pub fn from_settings(s: &Settings) -> Result<JaegerSettings, ConfigError> {
         thrift_compact: port("thrift_compact_port", 6831)?,
         thrift_binary: port("thrift_binary_port", 6832)?,
         thrift_http: port("thrift_http_port", 14268)?,
+        grpc: port("grpc_port", 14250)?,
         sampling: port("sampling_port", 5778)?,
         max_packet_size: s.integer_in("max_packet_size", 1..=65535, 65000)? as usize,
         udp_queue_size: s.integer_in("udp_queue_size", 1..=1_000_000, 1000)? as usize,
@@ -71,10 +75,10 @@ pub fn from_settings(s: &Settings) -> Result<JaegerSettings, ConfigError> {
         default_sampling_probability: probability(s)?,
         tls: tls(s)?,
     };
-    if s.raw("grpc_port").is_some() {
+    if settings.tls.is_some() && settings.grpc.is_some() {
         return Err(s
-            .error("the Jaeger gRPC endpoint (`grpc_port`, 14250) is not available yet")
-            .with_help("send over `thrift_http_port` (14268) or OTLP (`otlp` input) instead"));
+            .error("TLS is not available on the gRPC port (`grpc_port`) yet")
+            .with_help("set `grpc_port => false`, or terminate TLS in front of Sluice"));
     }
     Ok(settings)
 }
@@ -93,14 +97,16 @@ fn tls(s: &Settings) -> Result<Option<TlsSettings>, ConfigError> {
     let certificate = s.string("ssl_certificate")?;
     let key = s.string("ssl_key")?;
     let authorities = s.string_list("ssl_certificate_authorities")?;
+    // Unset, the beats input's rule applies: `required` when CAs are given, else `none`.
     let client_authentication = match s.choice(
         "ssl_client_authentication",
         &["none", "optional", "required"],
-        "none",
+        "",
     )? {
-        "optional" => ClientAuthentication::Optional,
-        "required" => ClientAuthentication::Required,
-        _ => ClientAuthentication::None,
+        "none" => Some(ClientAuthentication::None),
+        "optional" => Some(ClientAuthentication::Optional),
+        "required" => Some(ClientAuthentication::Required),
+        _ => None,
     };
     if !enabled {
         if certificate.is_some() || key.is_some() || !authorities.is_empty() {
@@ -115,7 +121,7 @@ fn tls(s: &Settings) -> Result<Option<TlsSettings>, ConfigError> {
     };
     let mut tls = TlsSettings::new(certificate.into(), key.into());
     tls.certificate_authorities = authorities.into_iter().map(|a| a.node.into()).collect();
-    tls.client_authentication = Some(client_authentication);
+    tls.client_authentication = client_authentication;
     Ok(Some(tls))
 }
 
@@ -144,6 +150,7 @@ mod tests {
         assert_eq!(s.thrift_compact, Some("0.0.0.0:6831".parse().unwrap()));
         assert_eq!(s.thrift_binary, Some("0.0.0.0:6832".parse().unwrap()));
         assert_eq!(s.thrift_http, Some("0.0.0.0:14268".parse().unwrap()));
+        assert_eq!(s.grpc, Some("0.0.0.0:14250".parse().unwrap()));
         assert_eq!(s.sampling, Some("0.0.0.0:5778".parse().unwrap()));
         assert_eq!(s.max_packet_size, 65000);
         assert_eq!(s.default_sampling_probability, 0.001);
@@ -166,8 +173,9 @@ mod tests {
         assert!(e.message.contains("probability"), "{}", e.message);
         let e = settings(r#"ssl_certificate => "c.pem""#).unwrap_err();
         assert!(e.message.contains("ssl_enabled"), "{}", e.message);
-        let e = settings("grpc_port => 14250").unwrap_err();
-        assert!(e.message.contains("not available yet"), "{}", e.message);
+        let e =
+            settings(r#"ssl_enabled => true ssl_certificate => "c" ssl_key => "k""#).unwrap_err();
+        assert!(e.message.contains("gRPC"), "{}", e.message);
         let e = settings("thrift_compact_prot => 1").unwrap_err();
         assert!(e.help.unwrap().contains("thrift_compact_port"));
     }

@@ -6,7 +6,8 @@
 //!   (`zero_trace_id`, `zero_span_id`);
 //! - `sluice_jaeger_spans_sanitized_total{endpoint, reason}`: spans kept after a repair
 //!   (`negative_duration`, `invalid_utf8`);
-//! - `sluice_jaeger_batches_rejected_total{endpoint, reason}`: HTTP requests refused, by why;
+//! - `sluice_jaeger_batches_rejected_total{endpoint, reason}`: HTTP and gRPC requests refused,
+//!   by why;
 //! - `sluice_jaeger_udp_dropped_total{endpoint, reason}`: datagrams dropped, by why
 //!   (`too_big`, `queue_full`, `shutdown`, or a decode error's kind);
 //! - `sluice_jaeger_sampling_requests_total{path}`: sampling requests served.
@@ -27,6 +28,8 @@ pub enum Endpoint {
     AgentBinary,
     /// HTTP 14268, Thrift binary.
     CollectorHttp,
+    /// gRPC 14250, Jaeger's api_v2 protobuf.
+    CollectorGrpc,
 }
 
 impl Endpoint {
@@ -35,6 +38,7 @@ impl Endpoint {
             Endpoint::AgentCompact => "udp_compact",
             Endpoint::AgentBinary => "udp_binary",
             Endpoint::CollectorHttp => "http",
+            Endpoint::CollectorGrpc => "grpc",
         }
     }
 
@@ -42,6 +46,7 @@ impl Endpoint {
         match self {
             Endpoint::AgentCompact => "thrift_compact",
             Endpoint::AgentBinary | Endpoint::CollectorHttp => "thrift_binary",
+            Endpoint::CollectorGrpc => "protobuf",
         }
     }
 }

@@ -4,6 +4,7 @@
 //! - [`agent`]: UDP 6831 (Thrift compact) and 6832 (Thrift binary) `emitBatch` datagrams, best
 //!   effort, every drop counted;
 //! - [`collector`]: HTTP 14268 `POST /api/traces`, answered only once the spans are delivered;
+//! - [`grpc`]: gRPC 14250 `CollectorService/PostSpans`, likewise, with [`proto`]'s messages;
 //! - [`sampling`]: HTTP 5778, sampling strategies for clients;
 //! - [`spans`]: decoded batches to events (what is refused or repaired);
 //! - [`http`]: the small HTTP server the two HTTP endpoints share;
@@ -14,8 +15,10 @@
 pub mod agent;
 pub mod collector;
 pub mod config;
+pub mod grpc;
 pub mod http;
 pub mod metrics;
+pub mod proto;
 pub mod sampling;
 pub mod spans;
 
@@ -109,6 +112,14 @@ impl Input for Jaeger {
                 }
                 None => None,
             };
+            let grpc = match s.grpc {
+                Some(address) => {
+                    let listener = listen("grpc", address).await?;
+                    listening(&ctx, "grpc", http::local(&listener));
+                    Some(listener)
+                }
+                None => None,
+            };
             let sampling = match s.sampling {
                 Some(address) => {
                     let listener = listen("sampling", address).await?;
@@ -129,6 +140,27 @@ impl Input for Jaeger {
                     enqueue_timeout: s.enqueue_timeout,
                 });
                 tasks.spawn(http::serve(listener, acceptor, handler, shutdown.clone()));
+            }
+            if let Some(listener) = grpc {
+                let service = grpc::CollectorService::new(
+                    ctx.sink(),
+                    metrics(Endpoint::CollectorGrpc),
+                    s.enqueue_timeout,
+                    s.max_request_size,
+                );
+                let shutdown = shutdown.clone();
+                tasks.spawn(async move {
+                    let served = tonic::transport::Server::builder()
+                        .add_service(service)
+                        .serve_with_incoming_shutdown(
+                            tonic::transport::server::TcpIncoming::from(listener),
+                            shutdown.cancelled_owned(),
+                        )
+                        .await;
+                    if let Err(e) = served {
+                        tracing::error!(error = %e, "jaeger grpc: the server stopped");
+                    }
+                });
             }
             if let Some(listener) = sampling {
                 let handler = Arc::new(SamplingEndpoint {

@@ -12,6 +12,7 @@ use super::protocol::{skip, Protocol, Ty};
 use super::{DecodeError, Decoded, PREALLOCATE};
 use crate::event::Text;
 use crate::traces::model::{KeyValue, Process, RefType, Span, SpanLog, SpanRef, TagValue};
+use crate::traces::parent::take_parent;
 
 /// Reads an `Agent.emitBatch(1: Batch batch)` call.
 pub fn emit_batch<P: Protocol>(p: P) -> Result<Decoded, DecodeError> {
@@ -340,21 +341,6 @@ impl<P: Protocol> Reader<P> {
 /// Thrift ids are signed; Jaeger reads their bits as unsigned.
 fn trace_id(high: i64, low: i64) -> u128 {
     (u128::from(high as u64) << 64) | u128::from(low as u64)
-}
-
-/// The span's parent: `parentSpanId`, or else the first `CHILD_OF` reference within the same
-/// trace (what Jaeger's `Span.ParentSpanID` reads). The reference naming the parent is taken
-/// out of `references`: the model writes it back first.
-fn take_parent(trace_id: u128, parent: u64, references: &mut Vec<SpanRef>) -> u64 {
-    let names_parent = |r: &SpanRef| {
-        r.ref_type == RefType::ChildOf
-            && r.trace_id == trace_id
-            && (parent == 0 || r.span_id == parent)
-    };
-    match references.iter().position(names_parent) {
-        Some(i) => references.remove(i).span_id,
-        None => parent,
-    }
 }
 
 /// The process a span holds until its batch's is known: one shared empty value, so a span
