@@ -61,7 +61,7 @@ pub fn from_settings(s: &Settings) -> Result<JaegerSettings, ConfigError> {
         let port = s.integer_in(name, 0..=65535, i64::from(default))?;
         Ok(Some(SocketAddr::new(host, port as u16)))
     };
-    let settings = JaegerSettings {
+    Ok(JaegerSettings {
         thrift_compact: port("thrift_compact_port", 6831)?,
         thrift_binary: port("thrift_binary_port", 6832)?,
         thrift_http: port("thrift_http_port", 14268)?,
@@ -74,13 +74,7 @@ pub fn from_settings(s: &Settings) -> Result<JaegerSettings, ConfigError> {
         sampling_strategies_file: s.string("sampling_strategies_file")?.map(PathBuf::from),
         default_sampling_probability: probability(s)?,
         tls: tls(s)?,
-    };
-    if settings.tls.is_some() && settings.grpc.is_some() {
-        return Err(s
-            .error("TLS is not available on the gRPC port (`grpc_port`) yet")
-            .with_help("set `grpc_port => false`, or terminate TLS in front of Sluice"));
-    }
-    Ok(settings)
+    })
 }
 
 fn probability(s: &Settings) -> Result<f64, ConfigError> {
@@ -173,9 +167,8 @@ mod tests {
         assert!(e.message.contains("probability"), "{}", e.message);
         let e = settings(r#"ssl_certificate => "c.pem""#).unwrap_err();
         assert!(e.message.contains("ssl_enabled"), "{}", e.message);
-        let e =
-            settings(r#"ssl_enabled => true ssl_certificate => "c" ssl_key => "k""#).unwrap_err();
-        assert!(e.message.contains("gRPC"), "{}", e.message);
+        let e = settings("ssl_enabled => true").unwrap_err();
+        assert!(e.message.contains("ssl_certificate"), "{}", e.message);
         let e = settings("thrift_compact_prot => 1").unwrap_err();
         assert!(e.help.unwrap().contains("thrift_compact_port"));
     }

@@ -7,7 +7,8 @@
 //! - [`grpc`]: gRPC 14250 `CollectorService/PostSpans`, likewise, with [`proto`]'s messages;
 //! - [`sampling`]: HTTP 5778, sampling strategies for clients;
 //! - [`spans`]: decoded batches to events (what is refused or repaired);
-//! - [`http`]: the small HTTP server the two HTTP endpoints share;
+//! - [`http`]: the small HTTP server the two HTTP endpoints share; [`tls_incoming`]: TLS
+//!   connections for the gRPC server;
 //! - [`config`], [`metrics`].
 //!
 //! The Thrift decoding itself lives in [`crate::traces::thrift`].
@@ -21,6 +22,7 @@ pub mod metrics;
 pub mod proto;
 pub mod sampling;
 pub mod spans;
+pub mod tls_incoming;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -100,15 +102,15 @@ impl Input for Jaeger {
                 listening(&ctx, name, agent.socket.local_addr().ok());
                 agents.push(agent);
             }
+            let acceptor = match &s.tls {
+                Some(t) => Some((tls::acceptor(t)?, t.handshake_timeout)),
+                None => None,
+            };
             let collector = match s.thrift_http {
                 Some(address) => {
                     let listener = listen("thrift_http", address).await?;
-                    let acceptor = match &s.tls {
-                        Some(t) => Some((tls::acceptor(t)?, t.handshake_timeout)),
-                        None => None,
-                    };
                     listening(&ctx, "thrift_http", http::local(&listener));
-                    Some((listener, acceptor))
+                    Some(listener)
                 }
                 None => None,
             };
@@ -132,14 +134,19 @@ impl Input for Jaeger {
             for agent in agents {
                 tasks.spawn(agent.run(ctx.sink(), shutdown.clone()));
             }
-            if let Some((listener, acceptor)) = collector {
+            if let Some(listener) = collector {
                 let handler = Arc::new(Collector {
                     sink: ctx.sink(),
                     metrics: metrics(Endpoint::CollectorHttp),
                     max_request_size: s.max_request_size,
                     enqueue_timeout: s.enqueue_timeout,
                 });
-                tasks.spawn(http::serve(listener, acceptor, handler, shutdown.clone()));
+                tasks.spawn(http::serve(
+                    listener,
+                    acceptor.clone(),
+                    handler,
+                    shutdown.clone(),
+                ));
             }
             if let Some(listener) = grpc {
                 let service = grpc::CollectorService::new(
@@ -148,15 +155,24 @@ impl Input for Jaeger {
                     s.enqueue_timeout,
                     s.max_request_size,
                 );
-                let shutdown = shutdown.clone();
+                let server = tonic::transport::Server::builder().add_service(service);
+                let stop = shutdown.clone();
                 tasks.spawn(async move {
-                    let served = tonic::transport::Server::builder()
-                        .add_service(service)
-                        .serve_with_incoming_shutdown(
-                            tonic::transport::server::TcpIncoming::from(listener),
-                            shutdown.cancelled_owned(),
-                        )
-                        .await;
+                    let served = match acceptor {
+                        Some((acceptor, limit)) => {
+                            let incoming =
+                                tls_incoming::incoming(listener, acceptor, limit, stop.clone());
+                            server
+                                .serve_with_incoming_shutdown(incoming, stop.cancelled_owned())
+                                .await
+                        }
+                        None => {
+                            let incoming = tonic::transport::server::TcpIncoming::from(listener);
+                            server
+                                .serve_with_incoming_shutdown(incoming, stop.cancelled_owned())
+                                .await
+                        }
+                    };
                     if let Err(e) = served {
                         tracing::error!(error = %e, "jaeger grpc: the server stopped");
                     }
