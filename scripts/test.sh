@@ -39,6 +39,10 @@ export SLUICE_OTEL_PYTHON
 SLUICE_TELEMETRYGEN="$(scripts/telemetrygen.sh | tail -n 1)"
 export SLUICE_TELEMETRYGEN
 
+# The real Jaeger clients tests/jaeger_input.rs drives (jaeger-client 4.8.0, the OpenTelemetry
+# Jaeger Thrift exporter 1.21.0), each in its own virtualenv under target/.
+scripts/jaeger-peers.sh
+
 echo "== Kubernetes manifests, decoded strictly into k8s.io/api types"
 GOTOOLCHAIN=local go -C deploy/kubernetes/validate test -count=1 ./...
 

@@ -9,6 +9,7 @@
 pub mod beats;
 mod dead_letter_queue;
 mod generator;
+pub mod jaeger;
 pub mod otlp;
 mod stdin;
 
@@ -42,18 +43,17 @@ pub const PLUGINS: &[(&str, Build)] = &[
     ("beats", beats::plugin::build),
     ("dead_letter_queue", dead_letter_queue::build),
     ("generator", generator::build),
+    ("jaeger", jaeger::build),
     ("otlp", otlp::plugin::build),
     ("stdin", stdin::build),
 ];
 
 /// Logstash inputs Sluice does not provide yet; named as such rather than as typos.
 pub const NOT_YET: &[&str] = &[
-    "beats",
     "elastic_agent",
     "file",
     "http",
     "kafka",
-    "jaeger",
     "redis",
     "s3",
     "syslog",
