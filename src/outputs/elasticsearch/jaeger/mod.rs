@@ -73,6 +73,9 @@ pub struct JaegerSchema {
     span_base: String,
     service_base: String,
     written: Mutex<WrittenServices>,
+    /// The last index period named and its span index: consecutive spans mostly share one,
+    /// and formatting a date costs more than encoding a small span.
+    last_index: Mutex<(i64, String)>,
 }
 
 /// Where one span goes, and the service document it may need.
@@ -80,7 +83,7 @@ pub struct Placement {
     pub span_index: String,
     /// The index period of its date: with the service `_id`, the key of its service document.
     pub period: i64,
-    pub service_index: String,
+    time: chrono::DateTime<chrono::Utc>,
     /// Its start time was outside the window: it was dated now and tagged.
     pub clamped: bool,
 }
@@ -101,6 +104,7 @@ impl JaegerSchema {
                 config.service_cache_size,
                 config.service_cache_ttl,
             )),
+            last_index: Mutex::new((i64::MIN, String::new())),
             config,
         }
     }
@@ -147,15 +151,17 @@ impl JaegerSchema {
             },
             None => (now_us, now, false),
         };
-        let period_us = self.config.date_layout.period_seconds() * 1_000_000;
-        let mut span_index = self.span_base.clone();
-        self.config.date_layout.format(time, &mut span_index);
-        let mut service_index = self.service_base.clone();
-        self.config.date_layout.format(time, &mut service_index);
+        let period = dated.div_euclid(self.config.date_layout.period_seconds() * 1_000_000);
+        let mut last = self.last_index.lock().unwrap();
+        if last.0 != period {
+            let mut name = self.span_base.clone();
+            self.config.date_layout.format(time, &mut name);
+            *last = (period, name);
+        }
         Placement {
-            span_index,
-            period: dated.div_euclid(period_us),
-            service_index,
+            span_index: last.1.clone(),
+            period,
+            time,
             clamped,
         }
     }
@@ -193,11 +199,13 @@ impl JaegerSchema {
         }
         let mut body = Vec::with_capacity(service.len() + operation.len() + 40);
         span_json::encode_service(service, operation, &mut body);
+        let mut index = self.service_base.clone();
+        self.config.date_layout.format(placement.time, &mut index);
         Some((
             ServiceDoc {
                 key,
                 id: services::service_id_hex(id),
-                index: placement.service_index.clone(),
+                index,
             },
             body,
         ))
@@ -288,7 +296,13 @@ mod tests {
         let mut event = Event::from_span(span(NOW - 20 * HOUR));
         let placed = schema.place(&mut event, NOW);
         assert_eq!(placed.span_index, "prod-jaeger-span-2025-11-23");
-        assert_eq!(placed.service_index, "prod-jaeger-service-2025-11-23");
+        let (doc, _) = schema.service_doc(&event, &placed, Instant::now()).unwrap();
+        assert_eq!(doc.index, "prod-jaeger-service-2025-11-23");
+        let mut next_day = Event::from_span(span(NOW - 2 * HOUR));
+        assert_eq!(
+            schema.place(&mut next_day, NOW).span_index,
+            "prod-jaeger-span-2025-11-24"
+        );
         assert!(!placed.clamped);
         assert!(event.span().is_some(), "untouched: still the fast path");
         assert_eq!(
