@@ -28,6 +28,10 @@ if ! "$venv/bin/python" -c 'import pylogbeat; assert pylogbeat.__version__ == "2
 fi
 export SLUICE_PYTHON="$PWD/$venv/bin/python"
 
+# The real Jaeger v2 that tests/jaeger_es.rs runs query-only against the test node: built once
+# from the Go module proxy into target/peers/bin (a few minutes cold, nothing when cached).
+scripts/jaeger.sh install jaeger >/dev/null
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"

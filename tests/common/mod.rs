@@ -12,6 +12,8 @@
 // Each test binary compiles this module and uses a part of it.
 #![allow(dead_code)]
 
+pub mod jaeger;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
