@@ -43,6 +43,10 @@ export SLUICE_TELEMETRYGEN
 # Jaeger Thrift exporter 1.21.0), each in its own virtualenv under target/.
 scripts/jaeger-peers.sh
 
+# The real Jaeger v2 that tests/jaeger_es.rs runs query-only against the test node: built once
+# from the Go module proxy into target/peers/bin (a few minutes cold, nothing when cached).
+scripts/jaeger.sh install jaeger >/dev/null
+
 echo "== Kubernetes manifests, decoded strictly into k8s.io/api types"
 GOTOOLCHAIN=local go -C deploy/kubernetes/validate test -count=1 ./...
 

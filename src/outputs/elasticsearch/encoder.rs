@@ -72,6 +72,20 @@ pub fn encode_item(
     target: &ItemTarget<'_>,
     event: &Event,
 ) {
+    encode_item_with(out, action, doc_as_upsert, target, |out| {
+        json::encode_event(event, out)
+    });
+}
+
+/// [`encode_item`] with the source document written by `source` (a schema of its own, such as
+/// Jaeger's span documents) instead of the event's fields.
+pub fn encode_item_with(
+    out: &mut Vec<u8>,
+    action: Action,
+    doc_as_upsert: bool,
+    target: &ItemTarget<'_>,
+    source: impl FnOnce(&mut Vec<u8>),
+) {
     out.extend_from_slice(b"{\"");
     out.extend_from_slice(action.as_str().as_bytes());
     out.extend_from_slice(b"\":{\"_index\":");
@@ -104,17 +118,17 @@ pub fn encode_item(
         Action::Delete => {}
         Action::Update => {
             out.extend_from_slice(b"{\"doc\":");
-            json::encode_event(event, out);
+            source(out);
             if doc_as_upsert {
                 out.extend_from_slice(b",\"doc_as_upsert\":true");
             }
             out.extend_from_slice(b"}\n");
         }
         Action::Index | Action::Create => {
-            let source = out.len();
-            json::encode_event(event, out);
+            let start = out.len();
+            source(out);
             if let Some(at) = hash_at {
-                let hex = hash_hex(&out[source..]);
+                let hex = hash_hex(&out[start..]);
                 out[at..at + 32].copy_from_slice(&hex);
             }
             out.push(b'\n');
@@ -156,11 +170,24 @@ impl BulkBuffer {
         target: &ItemTarget<'_>,
         event: &Event,
     ) -> usize {
+        self.push_with(action, doc_as_upsert, target, |out| {
+            json::encode_event(event, out)
+        })
+    }
+
+    /// Appends one item whose source `source` writes; returns its encoded length.
+    pub fn push_with(
+        &mut self,
+        action: Action,
+        doc_as_upsert: bool,
+        target: &ItemTarget<'_>,
+        source: impl FnOnce(&mut Vec<u8>),
+    ) -> usize {
         if self.buf.capacity() == 0 {
             self.buf.reserve(self.last_len);
         }
         let start = self.buf.len();
-        encode_item(&mut self.buf, action, doc_as_upsert, target, event);
+        encode_item_with(&mut self.buf, action, doc_as_upsert, target, source);
         self.ends.push(self.buf.len());
         self.buf.len() - start
     }

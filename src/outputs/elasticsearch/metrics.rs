@@ -32,6 +32,12 @@ pub struct Metrics {
     /// From sending a request to its whole answer, failover included.
     pub bulk_seconds: Histogram,
     pub events_timestamp_guarded: Counter,
+    /// Spans whose start time was outside `[now − max_span_age, now + max_clock_skew]`:
+    /// dated and started now (schema `jaeger`).
+    pub events_start_time_clamped: Counter,
+    /// Jaeger service documents Elasticsearch took, and refused for good.
+    pub service_documents_written: Counter,
+    pub service_documents_refused: Counter,
     /// Encoded bytes of the batches in flight.
     pub in_flight_bytes: Gauge,
     /// Bytes of the pipeline's dead-letter queue on disk, as last written.
@@ -56,6 +62,9 @@ impl Default for Metrics {
             bulk_bytes: Counter::default(),
             bulk_seconds: Histogram::new(LATENCY_BUCKETS),
             events_timestamp_guarded: Counter::default(),
+            events_start_time_clamped: Counter::default(),
+            service_documents_written: Counter::default(),
+            service_documents_refused: Counter::default(),
             in_flight_bytes: Gauge::default(),
             dlq_bytes: Gauge::default(),
             nodes_up: Vec::new(),
@@ -71,7 +80,7 @@ impl Metrics {
         let events = |result: &str| {
             r.counter(
                 "sluice_elasticsearch_events_total",
-                "Events of the Elasticsearch output by what became of them: in (received), taken, dead_lettered, dlq_dropped, failed, timestamp_guarded (indexed by ingest time).",
+                "Events of the Elasticsearch output by what became of them: in (received), taken, dead_lettered, dlq_dropped, failed, timestamp_guarded (indexed by ingest time), start_time_clamped (a span dated now: its start was outside the window).",
                 &[("pipeline", pipeline), ("plugin", plugin), ("result", result)],
             )
         };
@@ -82,6 +91,13 @@ impl Metrics {
                 &[("pipeline", pipeline), ("plugin", plugin), ("reason", reason)],
             )
         };
+        let service_documents = |result: &str| {
+            r.counter(
+                "sluice_elasticsearch_jaeger_service_documents_total",
+                "Jaeger service documents (schema jaeger) by result: written (Elasticsearch took them), refused (for good; tried again with a later span).",
+                &[("pipeline", pipeline), ("plugin", plugin), ("result", result)],
+            )
+        };
         Metrics {
             labels: Some((pipeline.to_owned(), plugin.to_owned())),
             events_in: events("in"),
@@ -90,6 +106,9 @@ impl Metrics {
             events_dlq_dropped: events("dlq_dropped"),
             events_failed: events("failed"),
             events_timestamp_guarded: events("timestamp_guarded"),
+            events_start_time_clamped: events("start_time_clamped"),
+            service_documents_written: service_documents("written"),
+            service_documents_refused: service_documents("refused"),
             items_retried: r.counter(
                 "sluice_elasticsearch_item_retries_total",
                 "Bulk items Elasticsearch asked to send again (429, 5xx, rejected execution).",

@@ -17,6 +17,7 @@
 
 pub mod client;
 pub mod encoder;
+pub mod jaeger;
 mod metrics;
 pub mod plugin;
 pub mod response;
@@ -41,9 +42,10 @@ pub use client::{Client, ClientConfig, ClientError, VerificationMode};
 pub use encoder::Action;
 pub use metrics::Metrics;
 pub use response::{ItemError, Verdict};
-pub use template::TemplateConfig;
+pub use template::{TemplateBody, TemplateConfig};
 
 use encoder::{BulkBuffer, Encoded, Id, ItemTarget};
+use jaeger::{JaegerConfig, JaegerSchema};
 use retry::Backoff;
 
 /// Renders an event's index name. The second argument is the time its `%{+…}` date parts
@@ -100,6 +102,10 @@ pub struct ElasticsearchConfig {
     /// Where permanently refused events go; without one they fail their batch. One writer
     /// per pipeline directory, shared by the pipeline's outputs.
     pub dead_letter_queue: Option<Arc<Mutex<DlqWriter>>>,
+    /// `schema => "jaeger"`: events are spans, written as Jaeger's span and service documents
+    /// ([`jaeger`]); `index`, `action`, `document_id`, `routing`, the template settings and the
+    /// timestamp guard give way to the schema's own.
+    pub jaeger: Option<JaegerConfig>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -141,6 +147,7 @@ impl Default for ElasticsearchConfig {
             max_in_flight_requests: 4,
             max_in_flight_bytes: 64 * 1024 * 1024,
             dead_letter_queue: None,
+            jaeger: None,
         }
     }
 }
@@ -168,6 +175,7 @@ struct Shared {
     metrics: Arc<Metrics>,
     requests: Semaphore,
     bulk_path: String,
+    jaeger: Option<JaegerSchema>,
 }
 
 /// One event on its way, with where it goes.
@@ -176,11 +184,27 @@ struct Item {
     index: String,
 }
 
+/// What became of the items of one round of requests.
+#[derive(Default)]
+struct Round {
+    taken: Vec<usize>,
+    retry: Vec<usize>,
+    dead: Vec<(usize, ItemError)>,
+}
+
 /// A batch, encoded.
 struct Prepared {
     items: Vec<Item>,
     encoded: Encoded,
     action: Action,
+    /// The Jaeger service documents the batch's spans need first.
+    services: Option<ServiceDocs>,
+}
+
+/// Service documents not yet known to be written, encoded; `docs[i]` is item `i`.
+struct ServiceDocs {
+    docs: Vec<jaeger::ServiceDoc>,
+    encoded: Encoded,
 }
 
 impl ElasticsearchOutput {
@@ -202,6 +226,7 @@ impl ElasticsearchOutput {
                 client,
                 metrics: Arc::new(Metrics::default()),
                 bulk_path: format!("/_bulk?{}", response::FILTER_PATH),
+                jaeger: config.jaeger.clone().map(JaegerSchema::new),
                 config,
             }),
         })
@@ -235,6 +260,7 @@ impl ElasticsearchOutput {
         let mut template_installed = !shared.config.manage_template;
         let mut tasks = JoinSet::new();
         let mut buffer = BulkBuffer::default();
+        let mut service_buffer = BulkBuffer::default();
         while let Some(batch) = batches.recv().await {
             if batch.is_empty() {
                 continue;
@@ -244,7 +270,12 @@ impl ElasticsearchOutput {
                 template_installed = true;
             }
             while tasks.try_join_next().is_some() {}
-            let prepared = shared.prepare(batch, &mut buffer);
+            let prepared = match &shared.jaeger {
+                Some(jaeger) => {
+                    shared.prepare_spans(jaeger, batch, &mut buffer, &mut service_buffer)
+                }
+                None => shared.prepare(batch, &mut buffer),
+            };
             let kib = (prepared.encoded.size_total() / 1024).clamp(1, budget_kib) as u32;
             let permit = bytes
                 .clone()
@@ -268,17 +299,32 @@ impl Shared {
     /// Waits, retrying with backoff, until the template is in place: documents written
     /// before it would get dynamic mappings that cannot be changed afterwards.
     async fn install_template(&self) {
-        let config = TemplateConfig {
-            name: self.config.template_name.clone(),
-            index_patterns: self.config.template_index_patterns.clone(),
-            template: self.config.template.clone(),
-            overwrite: self.config.template_overwrite,
+        let templates = match &self.jaeger {
+            Some(jaeger) => jaeger
+                .templates()
+                .into_iter()
+                .map(|(name, body)| TemplateConfig {
+                    name,
+                    body: TemplateBody::Json(body),
+                    overwrite: self.config.template_overwrite,
+                })
+                .collect(),
+            None => vec![TemplateConfig {
+                name: self.config.template_name.clone(),
+                body: match &self.config.template {
+                    Some(file) => TemplateBody::File(file.clone()),
+                    None => TemplateBody::Builtin(self.config.template_index_patterns.clone()),
+                },
+                overwrite: self.config.template_overwrite,
+            }],
         };
-        let mut backoff = self.backoff();
-        while let Err(e) = template::ensure(&self.client, &config).await {
-            let wait = backoff.next_delay();
-            tracing::warn!(output = %self.config.id, error = %e, ?wait, "index template not installed yet; retrying");
-            tokio::time::sleep(wait).await;
+        for config in templates {
+            let mut backoff = self.backoff();
+            while let Err(e) = template::ensure(&self.client, &config).await {
+                let wait = backoff.next_delay();
+                tracing::warn!(output = %self.config.id, error = %e, ?wait, "index template not installed yet; retrying");
+                tokio::time::sleep(wait).await;
+            }
         }
     }
 
@@ -335,49 +381,175 @@ impl Shared {
             items,
             encoded: buffer.finish(),
             action,
+            services: None,
         }
     }
 
-    /// Sends the batch until every item is taken or dead-lettered.
+    /// `prepare` for the Jaeger schema: each span's document into its dated span index, and
+    /// the service documents the batch needs that are not known to be written.
+    fn prepare_spans(
+        &self,
+        jaeger: &JaegerSchema,
+        batch: Vec<Event>,
+        buffer: &mut BulkBuffer,
+        service_buffer: &mut BulkBuffer,
+    ) -> Prepared {
+        self.metrics.events_in.add(batch.len() as u64);
+        let now = crate::event::now();
+        let now_us = now.timestamp_micros();
+        let clock = std::time::Instant::now();
+        let mut items = Vec::with_capacity(batch.len());
+        let mut docs: Vec<jaeger::ServiceDoc> = Vec::new();
+        for mut event in batch {
+            let placement = jaeger.place(&mut event, now_us);
+            if placement.clamped {
+                self.metrics.events_start_time_clamped.inc();
+            }
+            if let Some((doc, body)) = jaeger.service_doc(&event, &placement, clock) {
+                if !docs.iter().any(|d| d.key == doc.key) {
+                    let target = ItemTarget {
+                        index: &doc.index,
+                        id: Id::Given(&doc.id),
+                        ..Default::default()
+                    };
+                    service_buffer.push_with(Action::Index, false, &target, |out| {
+                        out.extend_from_slice(&body)
+                    });
+                    docs.push(doc);
+                }
+            }
+            let pipeline = self.config.pipeline.as_ref().map(|f| f(&event));
+            let target = ItemTarget {
+                index: &placement.span_index,
+                id: Id::Auto,
+                routing: None,
+                pipeline: pipeline.as_deref(),
+            };
+            buffer.push_with(Action::Index, false, &target, |out| {
+                jaeger.encode(&event, out)
+            });
+            items.push(Item {
+                event,
+                index: placement.span_index,
+            });
+        }
+        let services = (!docs.is_empty()).then(|| ServiceDocs {
+            docs,
+            encoded: service_buffer.finish(),
+        });
+        Prepared {
+            items,
+            encoded: buffer.finish(),
+            action: Action::Index,
+            services,
+        }
+    }
+
+    /// Sends the batch until every item is taken or dead-lettered (its service documents, if
+    /// any, first: a span is not delivered before Jaeger Query can list its service).
     async fn deliver(&self, mut batch: Prepared) {
+        if let Some(services) = batch.services.take() {
+            self.deliver_services(services).await;
+        }
         let mut pending: Vec<usize> = (0..batch.items.len()).collect();
         let mut backoff = self.backoff();
         loop {
-            let mut retry = Vec::new();
-            let mut dead = Vec::new();
-            let mut taken = 0;
-            let sizes = pending.iter().map(|&i| batch.encoded.size(i));
-            for range in encoder::split(sizes, self.config.bulk_max_bytes) {
-                let round = self
-                    .send(&batch, pending[range].to_vec(), &mut retry, &mut dead)
-                    .await;
-                for i in round {
-                    batch.items[i].event.finalize(Delivery::Delivered);
-                    taken += 1;
-                }
+            let round = self
+                .send_round(&batch.encoded, batch.action, &pending)
+                .await;
+            for &i in &round.taken {
+                batch.items[i].event.finalize(Delivery::Delivered);
             }
-            self.metrics.events_taken.add(taken as u64);
-            if !dead.is_empty() {
-                self.dead_letter(&mut batch, dead).await;
+            self.metrics.events_taken.add(round.taken.len() as u64);
+            if !round.dead.is_empty() {
+                self.dead_letter(&mut batch, round.dead).await;
             }
-            if retry.is_empty() {
-                return;
+            match self
+                .next_round(round.retry, !round.taken.is_empty(), &mut backoff)
+                .await
+            {
+                Some(retry) => pending = retry,
+                None => return,
             }
-            if taken > 0 {
-                backoff.reset();
-            }
-            retry.sort_unstable();
-            pending = retry;
-            let wait = backoff.next_delay();
-            tracing::debug!(output = %self.config.id, items = pending.len(), ?wait, "retrying items");
-            tokio::time::sleep(wait).await;
         }
+    }
+
+    /// Writes the Jaeger service documents until each is taken (then remembered as written)
+    /// or refused for good (then only counted: not remembered, so a later span tries again).
+    async fn deliver_services(&self, services: ServiceDocs) {
+        let jaeger = self
+            .jaeger
+            .as_ref()
+            .expect("service documents come from the schema");
+        let mut pending: Vec<usize> = (0..services.docs.len()).collect();
+        let mut backoff = self.backoff();
+        loop {
+            let round = self
+                .send_round(&services.encoded, Action::Index, &pending)
+                .await;
+            let keys = round.taken.iter().map(|&i| services.docs[i].key);
+            jaeger.written(keys, std::time::Instant::now());
+            self.metrics
+                .service_documents_written
+                .add(round.taken.len() as u64);
+            for (i, e) in &round.dead {
+                self.metrics.service_documents_refused.inc();
+                tracing::warn!(output = %self.config.id, index = %services.docs[*i].index, status = e.status, kind = %e.kind, reason = %e.reason, "Elasticsearch refused a service document");
+            }
+            match self
+                .next_round(round.retry, !round.taken.is_empty(), &mut backoff)
+                .await
+            {
+                Some(retry) => pending = retry,
+                None => return,
+            }
+        }
+    }
+
+    /// Sends the `pending` items of `encoded` once, in requests of at most `bulk_max_bytes`.
+    async fn send_round(&self, encoded: &Encoded, action: Action, pending: &[usize]) -> Round {
+        let mut round = Round::default();
+        let sizes = pending.iter().map(|&i| encoded.size(i));
+        for range in encoder::split(sizes, self.config.bulk_max_bytes) {
+            let taken = self
+                .send(
+                    encoded,
+                    action,
+                    pending[range].to_vec(),
+                    &mut round.retry,
+                    &mut round.dead,
+                )
+                .await;
+            round.taken.extend(taken);
+        }
+        round
+    }
+
+    /// The items to send again, after the backoff's wait; `None` when there are none.
+    async fn next_round(
+        &self,
+        mut retry: Vec<usize>,
+        progressed: bool,
+        backoff: &mut Backoff,
+    ) -> Option<Vec<usize>> {
+        if retry.is_empty() {
+            return None;
+        }
+        if progressed {
+            backoff.reset();
+        }
+        retry.sort_unstable();
+        let wait = backoff.next_delay();
+        tracing::debug!(output = %self.config.id, items = retry.len(), ?wait, "retrying items");
+        tokio::time::sleep(wait).await;
+        Some(retry)
     }
 
     /// Sends `ids` (splitting on 413) and sorts them into taken (returned), retry and dead.
     async fn send(
         &self,
-        batch: &Prepared,
+        encoded: &Encoded,
+        action: Action,
         ids: Vec<usize>,
         retry: &mut Vec<usize>,
         dead: &mut Vec<(usize, ItemError)>,
@@ -385,7 +557,7 @@ impl Shared {
         let mut taken = Vec::new();
         let mut work = vec![ids];
         while let Some(ids) = work.pop() {
-            let body = batch.encoded.body(&ids);
+            let body = encoded.body(&ids);
             self.metrics.bulk_requests.inc();
             self.metrics.bulk_bytes.add(body.len() as u64);
             let reply = {
@@ -444,7 +616,7 @@ impl Shared {
                     continue;
                 }
             }
-            match response::parse(&reply.body, batch.action, ids.len()) {
+            match response::parse(&reply.body, action, ids.len()) {
                 Ok(verdicts) => {
                     let mut first_retry = None;
                     let mut errors: HashMap<(u16, String), u64> = HashMap::new();

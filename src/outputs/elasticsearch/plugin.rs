@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+use super::jaeger::index::{DateLayout, StartTimeWindow};
+use super::jaeger::{IndexSettings, JaegerConfig, TagsAsFields};
 use super::{Action, ElasticsearchConfig, ElasticsearchOutput, EventFn, TimestampGuard};
 use super::{ClientConfig, IndexFn, VerificationMode};
 use crate::config::error::ConfigError;
@@ -63,6 +65,10 @@ fn config(settings: &Settings) -> Result<ElasticsearchConfig, ConfigError> {
         Ok(settings.integer_in(name, 1..=i64::MAX, default as i64)? as usize)
     };
 
+    let jaeger = match settings.choice("schema", &["logstash", "jaeger"], "logstash")? {
+        "jaeger" => Some(jaeger_config(settings)?),
+        _ => None,
+    };
     let mut hosts: Vec<String> = settings
         .string_list("hosts")?
         .into_iter()
@@ -82,7 +88,8 @@ fn config(settings: &Settings) -> Result<ElasticsearchConfig, ConfigError> {
     .expect("every choice is an action");
     let manage_template = settings.boolean_or("manage_template", defaults.manage_template)?;
     let template_file = settings.string("template")?.map(PathBuf::from);
-    let template_index_patterns = if manage_template && template_file.is_none() {
+    let template_index_patterns = if manage_template && template_file.is_none() && jaeger.is_none()
+    {
         vec![index_pattern(settings, &index)?]
     } else {
         Vec::new()
@@ -142,7 +149,133 @@ fn config(settings: &Settings) -> Result<ElasticsearchConfig, ConfigError> {
         max_in_flight_requests: size("max_in_flight_requests", defaults.max_in_flight_requests)?,
         max_in_flight_bytes: size("max_in_flight_bytes", defaults.max_in_flight_bytes)?,
         dead_letter_queue: None,
+        jaeger,
     })
+}
+
+/// Settings that `schema => jaeger` decides itself.
+const NOT_WITH_JAEGER: &[&str] = &[
+    "index",
+    "action",
+    "document_id",
+    "routing",
+    "doc_as_upsert",
+    "template",
+    "template_name",
+    "idempotent_ids",
+    "timestamp_guard",
+    "timestamp_guard_past_days",
+    "timestamp_guard_future_days",
+];
+
+/// The settings of `schema => jaeger`, named after Jaeger's Elasticsearch options.
+fn jaeger_config(settings: &Settings) -> Result<JaegerConfig, ConfigError> {
+    for name in NOT_WITH_JAEGER {
+        if let Some(setting) = settings.raw(name) {
+            return Err(settings.invalid(
+                setting,
+                "does not apply with `schema => jaeger`, which names its own indices and ids",
+            ));
+        }
+    }
+    let defaults = JaegerConfig::default();
+    let date_layout = match settings.raw("date_layout") {
+        Some(setting) => {
+            let layout = settings.string("date_layout")?.unwrap_or_default();
+            DateLayout::parse(&layout).map_err(|e| settings.invalid(setting, e))?
+        }
+        None => {
+            let separator = settings.string_or("index_date_separator", "-")?;
+            let hourly = settings.choice("rollover_frequency", &["day", "hour"], "day")? == "hour";
+            DateLayout::from_separator(&separator, hourly).map_err(|e| {
+                settings.invalid(settings.raw("index_date_separator").expect("given"), e)
+            })?
+        }
+    };
+    let dot_replacement = settings.string_or("tags_as_fields_dot_replacement", "@")?;
+    if dot_replacement.contains('.') {
+        return Err(settings.invalid(
+            settings
+                .raw("tags_as_fields_dot_replacement")
+                .expect("given"),
+            "a replacement for `.` cannot contain `.`",
+        ));
+    }
+    Ok(JaegerConfig {
+        index_prefix: settings.string_or("index_prefix", "")?,
+        date_layout,
+        tags_as_fields: TagsAsFields {
+            all: settings.boolean_or("tags_as_fields_all", false)?,
+            keys: settings
+                .string_list("tags_as_fields")?
+                .into_iter()
+                .map(|k| k.node.into_boxed_str())
+                .collect(),
+            dot_replacement: dot_replacement.into_boxed_str(),
+        },
+        window: StartTimeWindow {
+            max_span_age: duration(settings, "max_span_age", defaults.window.max_span_age)?,
+            max_clock_skew: duration(settings, "max_clock_skew", defaults.window.max_clock_skew)?,
+        },
+        span_index: index_settings(settings, ["span_shards", "span_replicas", "span_priority"])?,
+        service_index: index_settings(
+            settings,
+            ["service_shards", "service_replicas", "service_priority"],
+        )?,
+        ..defaults
+    })
+}
+
+/// One template's shards, replicas and priority, read from the settings `names` (in that order).
+fn index_settings(
+    settings: &Settings,
+    [shards, replicas, priority]: [&'static str; 3],
+) -> Result<IndexSettings, ConfigError> {
+    let default = IndexSettings::default();
+    let value = |name, min, default: u32| -> Result<u32, ConfigError> {
+        Ok(settings.integer_in(name, min..=1024, i64::from(default))? as u32)
+    };
+    Ok(IndexSettings {
+        shards: value(shards, 1, default.shards)?,
+        replicas: value(replicas, 0, default.replicas)?,
+        priority: value(priority, 0, default.priority)?,
+    })
+}
+
+/// A duration as a number of seconds or with a unit: `90s`, `30m`, `72h`, `3d`.
+fn duration(
+    settings: &Settings,
+    name: &'static str,
+    default: Duration,
+) -> Result<Duration, ConfigError> {
+    let Some(setting) = settings.raw(name) else {
+        return Ok(default);
+    };
+    let text = settings.string(name)?.unwrap_or_default();
+    let text = text.trim();
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let seconds = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => 0,
+    };
+    number
+        .parse::<u64>()
+        .ok()
+        .filter(|_| seconds > 0)
+        .and_then(|n| n.checked_mul(seconds))
+        .map(Duration::from_secs)
+        .ok_or_else(|| {
+            settings.invalid(
+                setting,
+                "expected a duration such as `90s`, `30m`, `72h` or `3d`",
+            )
+        })
 }
 
 /// The index renders with the time the output chose (the event's `@timestamp`, or the ingest
@@ -270,6 +403,75 @@ mod tests {
         assert!(error("index => \"%{type}-%{+YYYY}\"").contains("manage_template => false"));
         assert!(error("hostz => xy").contains("unknown setting `hostz`"));
         assert!(read("index => \"%{type}\" manage_template => false").is_ok());
+    }
+
+    #[test]
+    fn the_jaeger_schema_reads_its_settings() {
+        let config = read("schema => jaeger").unwrap();
+        let jaeger = config.jaeger.unwrap();
+        assert_eq!(jaeger.index_prefix, "");
+        assert_eq!(jaeger.date_layout, DateLayout::parse("2006-01-02").unwrap());
+        assert_eq!(jaeger.window.max_span_age, Duration::from_secs(72 * 3600));
+        assert_eq!(jaeger.span_index, IndexSettings::default());
+        assert!(config.template_index_patterns.is_empty());
+        assert!(read("").unwrap().jaeger.is_none());
+
+        let jaeger = read(
+            r#"schema => jaeger index_prefix => "prod" index_date_separator => "."
+               rollover_frequency => hour tags_as_fields => ["http.method", "error"]
+               tags_as_fields_all => true tags_as_fields_dot_replacement => "__"
+               max_span_age => "2d" max_clock_skew => 90 span_shards => 1 span_replicas => 0
+               span_priority => 3 service_shards => 2 service_replicas => 0 service_priority => 4"#,
+        )
+        .unwrap()
+        .jaeger
+        .unwrap();
+        assert_eq!(jaeger.index_prefix, "prod");
+        assert_eq!(
+            jaeger.date_layout,
+            DateLayout::parse("2006.01.02.15").unwrap()
+        );
+        assert!(jaeger.tags_as_fields.all);
+        assert!(jaeger.tags_as_fields.keys.contains("http.method"));
+        assert_eq!(&*jaeger.tags_as_fields.dot_replacement, "__");
+        assert_eq!(jaeger.window.max_span_age, Duration::from_secs(2 * 86_400));
+        assert_eq!(jaeger.window.max_clock_skew, Duration::from_secs(90));
+        assert_eq!(
+            (
+                jaeger.span_index.shards,
+                jaeger.span_index.replicas,
+                jaeger.span_index.priority
+            ),
+            (1, 0, 3)
+        );
+        assert_eq!(jaeger.service_index.shards, 2);
+        let custom = read(r#"schema => jaeger date_layout => "2006_01_02""#).unwrap();
+        assert_eq!(
+            custom.jaeger.unwrap().date_layout,
+            DateLayout::parse("2006_01_02").unwrap()
+        );
+    }
+
+    #[test]
+    fn bad_jaeger_settings_are_configuration_errors() {
+        let error = |body: &str| read(&format!("schema => jaeger {body}")).err().unwrap();
+        assert!(error(r#"index => "x""#).contains("does not apply with `schema => jaeger`"));
+        assert!(error("document_id => xy").contains("does not apply"));
+        assert!(error(r#"date_layout => "2006-01""#).contains("must contain 2006"));
+        assert!(error(r#"index_date_separator => "/""#).contains("must contain 2006"));
+        assert!(error(r#"tags_as_fields_dot_replacement => ".""#).contains("cannot contain"));
+        assert!(error(r#"max_span_age => "72 hours""#).contains("expected a duration"));
+        assert!(error(r#"max_span_age => "h""#).contains("expected a duration"));
+        assert!(error("span_shards => 0").contains("outside 1..="));
+        assert!(error("rollover_frequency => week").contains("not one of the choices"));
+        assert!(read("index_prefix => xy")
+            .err()
+            .unwrap()
+            .contains("unknown setting `index_prefix`"));
+        assert!(read("schema => zipkin")
+            .err()
+            .unwrap()
+            .contains("not one of the choices"));
     }
 
     #[test]

@@ -18,11 +18,19 @@ use super::client::Client;
 #[derive(Clone, Debug)]
 pub struct TemplateConfig {
     pub name: String,
-    /// The index patterns the built-in template applies to.
-    pub index_patterns: Vec<String>,
-    /// A file holding a whole `_index_template` body to install instead of the built-in one.
-    pub template: Option<std::path::PathBuf>,
+    pub body: TemplateBody,
     pub overwrite: bool,
+}
+
+/// What is installed under the template's name.
+#[derive(Clone, Debug)]
+pub enum TemplateBody {
+    /// The built-in log template, for these index patterns.
+    Builtin(Vec<String>),
+    /// A file holding a whole `_index_template` body (`template`).
+    File(std::path::PathBuf),
+    /// A whole body made by the output (the Jaeger schema's templates).
+    Json(Vec<u8>),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,12 +78,15 @@ pub async fn ensure(client: &Client, config: &TemplateConfig) -> Result<(), Temp
         }
     };
     if !exists {
-        let body = match &config.template {
-            Some(file) => std::fs::read(file).map_err(|source| TemplateError::Read {
-                path: file.clone(),
-                source,
-            })?,
-            None => builtin(&config.index_patterns),
+        let body = match &config.body {
+            TemplateBody::File(file) => {
+                std::fs::read(file).map_err(|source| TemplateError::Read {
+                    path: file.clone(),
+                    source,
+                })?
+            }
+            TemplateBody::Builtin(index_patterns) => builtin(index_patterns),
+            TemplateBody::Json(body) => body.clone(),
         };
         let reply = client
             .send(Method::PUT, &path, "application/json", Some(body.into()))
