@@ -25,5 +25,5 @@ mkdir -p "$context/data"
 cp target/x86_64-unknown-linux-musl/release/sluice "$context/"
 cp /etc/ssl/certs/ca-certificates.crt "$context/"
 cp -r grok-patterns config pipelines "$context/"
-podman --runtime runc build --quiet -f deploy/Dockerfile -t "$image" "$context" >&2
+podman --runtime runc build --quiet --format docker -f deploy/Dockerfile -t "$image" "$context" >&2
 echo "$image"
