@@ -34,12 +34,15 @@ pub fn probe(address: &str, check: Check, timeout: Duration) -> Result<(), Strin
         .set_read_timeout(Some(timeout))
         .and_then(|()| stream.set_write_timeout(Some(timeout)))
         .map_err(|e| e.to_string())?;
-    write!(
-        stream,
+    // One write: a request split over several segments lets a fast peer answer and close
+    // before the rest is sent.
+    let request = format!(
         "GET {} HTTP/1.0\r\nHost: {addr}\r\nConnection: close\r\n\r\n",
         check.path()
-    )
-    .map_err(|e| format!("cannot ask the API at {addr}: {e}"))?;
+    );
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| format!("cannot ask the API at {addr}: {e}"))?;
     let mut answer = Vec::new();
     stream
         .take(MAX_ANSWER)
@@ -97,8 +100,16 @@ mod tests {
         let addr = listener.local_addr().unwrap().to_string();
         std::thread::spawn(move || {
             let (mut conn, _) = listener.accept().unwrap();
-            // Read the request first: closing with unread bytes would reset the connection.
-            let _ = conn.read(&mut [0; 1024]);
+            // Read the whole request first: closing with unread bytes would reset the
+            // connection.
+            let mut request = Vec::new();
+            let mut buf = [0; 1024];
+            while !request.ends_with(b"\r\n\r\n") {
+                match conn.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
             let _ = conn.write_all(b"SSH-2.0-OpenSSH_9.2\r\n");
         });
         let error = probe(&addr, Check::Live, Duration::from_secs(2)).unwrap_err();
