@@ -13,13 +13,19 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
 use tonic::codegen::{http, BoxFuture, Service, StdError};
 use tonic::server::{Grpc, NamedService, UnaryService};
+use tonic::transport::server::TcpIncoming;
+use tonic::transport::Server;
 use tonic::{Request, Response, Status};
 
 use super::metrics::EndpointMetrics;
 use super::proto::{spans, PostSpansRequest, PostSpansResponse};
 use super::spans::to_events;
+use super::tls_incoming;
 use crate::inputs::EventSink;
 use crate::pipeline::receipt::Delivery;
 use crate::traces::thrift::Decoded;
@@ -141,5 +147,31 @@ where
                 .apply_max_message_size_config(Some(max), None);
             Ok(grpc.unary(PostSpans(collector), request).await)
         })
+    }
+}
+
+/// Serves `service` on `listener` (over TLS when `tls` is given) until `shutdown`, then lets
+/// calls in flight finish.
+pub async fn serve(
+    listener: TcpListener,
+    tls: Option<(TlsAcceptor, Duration)>,
+    service: CollectorService,
+    shutdown: CancellationToken,
+) {
+    let server = Server::builder().add_service(service);
+    let stop = shutdown.clone().cancelled_owned();
+    let served = match tls {
+        Some((acceptor, limit)) => {
+            let incoming = tls_incoming::incoming(listener, acceptor, limit, shutdown);
+            server.serve_with_incoming_shutdown(incoming, stop).await
+        }
+        None => {
+            server
+                .serve_with_incoming_shutdown(TcpIncoming::from(listener), stop)
+                .await
+        }
+    };
+    if let Err(e) = served {
+        tracing::error!(error = %e, "jaeger grpc: the server stopped");
     }
 }

@@ -65,10 +65,20 @@ pub fn build(settings: &Settings) -> Result<Box<dyn Input>, ConfigError> {
     }))
 }
 
-async fn listen(endpoint: &str, address: SocketAddr) -> Result<TcpListener, PluginError> {
-    TcpListener::bind(address)
+/// Binds the TCP port of `endpoint` unless it is turned off, and logs where it listens.
+async fn listen(
+    ctx: &InputContext,
+    endpoint: &str,
+    address: Option<SocketAddr>,
+) -> Result<Option<TcpListener>, PluginError> {
+    let Some(address) = address else {
+        return Ok(None);
+    };
+    let listener = TcpListener::bind(address)
         .await
-        .map_err(|e| format!("jaeger {endpoint}: cannot listen on {address}: {e}").into())
+        .map_err(|e| format!("jaeger {endpoint}: cannot listen on {address}: {e}"))?;
+    listening(ctx, endpoint, listener.local_addr().ok());
+    Ok(Some(listener))
 }
 
 fn listening(ctx: &InputContext, endpoint: &str, address: Option<SocketAddr>) {
@@ -106,30 +116,9 @@ impl Input for Jaeger {
                 Some(t) => Some((tls::acceptor(t)?, t.handshake_timeout)),
                 None => None,
             };
-            let collector = match s.thrift_http {
-                Some(address) => {
-                    let listener = listen("thrift_http", address).await?;
-                    listening(&ctx, "thrift_http", http::local(&listener));
-                    Some(listener)
-                }
-                None => None,
-            };
-            let grpc = match s.grpc {
-                Some(address) => {
-                    let listener = listen("grpc", address).await?;
-                    listening(&ctx, "grpc", http::local(&listener));
-                    Some(listener)
-                }
-                None => None,
-            };
-            let sampling = match s.sampling {
-                Some(address) => {
-                    let listener = listen("sampling", address).await?;
-                    listening(&ctx, "sampling", http::local(&listener));
-                    Some(listener)
-                }
-                None => None,
-            };
+            let collector = listen(&ctx, "thrift_http", s.thrift_http).await?;
+            let grpc = listen(&ctx, "grpc", s.grpc).await?;
+            let sampling = listen(&ctx, "sampling", s.sampling).await?;
 
             for agent in agents {
                 tasks.spawn(agent.run(ctx.sink(), shutdown.clone()));
@@ -155,28 +144,7 @@ impl Input for Jaeger {
                     s.enqueue_timeout,
                     s.max_request_size,
                 );
-                let server = tonic::transport::Server::builder().add_service(service);
-                let stop = shutdown.clone();
-                tasks.spawn(async move {
-                    let served = match acceptor {
-                        Some((acceptor, limit)) => {
-                            let incoming =
-                                tls_incoming::incoming(listener, acceptor, limit, stop.clone());
-                            server
-                                .serve_with_incoming_shutdown(incoming, stop.cancelled_owned())
-                                .await
-                        }
-                        None => {
-                            let incoming = tonic::transport::server::TcpIncoming::from(listener);
-                            server
-                                .serve_with_incoming_shutdown(incoming, stop.cancelled_owned())
-                                .await
-                        }
-                    };
-                    if let Err(e) = served {
-                        tracing::error!(error = %e, "jaeger grpc: the server stopped");
-                    }
-                });
+                tasks.spawn(grpc::serve(listener, acceptor, service, shutdown.clone()));
             }
             if let Some(listener) = sampling {
                 let handler = Arc::new(SamplingEndpoint {
