@@ -30,6 +30,9 @@ use crate::traces::model::Span;
 
 pub const TIMESTAMP: &str = "@timestamp";
 pub const TAGS: &str = "tags";
+/// `[@metadata][signal]`: `traces` on span events, `logs` on OTLP log records, so a pipeline
+/// can route them apart without reading (and so building) a span's fields.
+pub const SIGNAL: &str = "signal";
 pub const VERSION: &str = "@version";
 
 /// One log record or span on its way through a pipeline.
@@ -65,12 +68,18 @@ impl Event {
         }
     }
 
-    /// An event carrying `span`. Its fields are built from it on first access; outputs that
-    /// understand spans read [`Event::span`] instead while it is there.
+    /// An event carrying `span`, with `[@metadata][signal]` set to `traces`. Its fields are
+    /// built from it on first access; outputs that understand spans read [`Event::span`]
+    /// instead while it is there.
     pub fn from_span(span: Span) -> Event {
+        let mut metadata = Object::with_capacity(1);
+        metadata.push_unchecked(
+            Text::from_static(SIGNAL),
+            Value::String(Text::from_static("traces")),
+        );
         Event {
             fields: OnceLock::new(),
-            metadata: Value::Object(Object::new()),
+            metadata: Value::Object(metadata),
             finalizers: Finalizers::default(),
             span: Some(Box::new(span)),
         }

@@ -247,6 +247,13 @@ mod tests {
     }
 
     #[test]
+    fn a_span_event_says_it_is_one_in_its_metadata() {
+        let event = Event::from_span(span());
+        assert_eq!(get(&event, "[@metadata][signal]"), Some(&"traces".into()));
+        assert!(event.span().is_some(), "metadata is not the document");
+    }
+
+    #[test]
     fn a_span_event_has_no_timestamp_field() {
         let event = Event::from_span(span());
         assert_eq!(event.timestamp(), None);

@@ -105,7 +105,12 @@ fn event(
     if let Some(scope) = scope {
         put("scope", scope.clone());
     }
-    Ok(Event::new(fields))
+    let mut event = Event::new(fields);
+    event.metadata_mut().push_unchecked(
+        Text::from_static(crate::event::SIGNAL),
+        Value::String(Text::from_static("logs")),
+    );
+    Ok(event)
 }
 
 /// `bytes` as lowercase hex when set and not all zeros (OTLP's "no id"); a wrong length
@@ -261,6 +266,11 @@ mod tests {
         assert_eq!(
             json(&mapped.events[0]),
             r#"{"@timestamp":"2023-11-14T22:13:20.123456789Z","message":"disk full","level":"ERROR","trace_id":"00000000000000000000000000000007","span_id":"0000000000000009","attributes":{"http.method":"GET","n":3},"resource":{"attributes":{"service.name":"shop"}},"scope":{"name":"app.logger"},"@version":"1"}"#
+        );
+        assert_eq!(
+            mapped.events[0].metadata().get(crate::event::SIGNAL),
+            Some(&"logs".into()),
+            "routable apart from spans"
         );
     }
 
