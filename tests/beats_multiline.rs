@@ -226,7 +226,7 @@ fn a_buffered_line_holds_its_windows_ack_until_shutdown_drains_it_to_the_output(
 
     sluice.terminate();
     let ack = shipper
-        .next_ack(Duration::from_secs(10))
+        .next_ack(Duration::from_secs(60))
         .expect("the window is acknowledged once the drained record is written");
     assert_eq!(ack["events"], filebeat_lines(&file).len());
     shipper.finish();
