@@ -9,7 +9,8 @@
 //! - As the seed's `filebeat.yml` has it (`fields_under_root: true`), `service` sits at the
 //!   event's root and the pipeline's `[fields][service]` conditionals never match: nothing is
 //!   parsed, nothing mailed, and `/metrics` shows each branch evaluated for every event and
-//!   matched for none, under the branch labels `sluice check` prints.
+//!   matched for none, under the branch labels `sluice check` prints beside its warning that
+//!   such a Filebeat leaves those branches unmatched.
 //! - With `fields.service` nested (no `fields_under_root`), and the one change a user makes to
 //!   stitch stack traces in Sluice instead of Filebeat (the variant config: the input gets
 //!   `codec => multiline { pattern => "^(%{TIMESTAMP_ISO8601} |%{IPORHOST} - )" negate =>
@@ -223,6 +224,15 @@ fn with_fields_under_root_as_the_seed_has_it_no_conditional_matches_and_metrics_
         format!("if {NGINX_BRANCH}  (branch: {nginx_branch})"),
     ] {
         assert!(plan.contains(&expected), "{expected:?} not in\n{plan}");
+    }
+    // …and warns that a `fields_under_root` Filebeat leaves those branches unmatched.
+    for branch in [&backend_branch, &nginx_branch] {
+        let line = branch.rsplit(':').next().unwrap();
+        let warning = format!(
+            "mangakai.conf:{line}:3: this condition reads Filebeat's `fields` under `[fields]`; \
+             a Filebeat with `fields_under_root: true` puts them at the event's root"
+        );
+        assert!(plan.contains(&warning), "{warning:?} not in\n{plan}");
     }
 
     let (events, metrics, mails) = run(dir.path(), &config, true);

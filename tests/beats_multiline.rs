@@ -19,10 +19,11 @@ use shipping::{filebeat_lines, metric, read_events, Shipper, Sluice, Stream};
 const PLUGIN: &str = r#"pipeline="main",plugin="lines""#;
 
 /// `sluice run -w 1` (one worker, so the file keeps the queue's order) with a beats input
-/// stitching records that start with a timestamp, writing to `<dir>/out.ndjson`.
-fn start(dir: &Path, auto_flush: &str) -> Sluice {
+/// (`beats_settings` added) stitching records that start with a timestamp, writing to
+/// `<dir>/out.ndjson`.
+fn start(dir: &Path, auto_flush: &str, beats_settings: &str) -> Sluice {
     let config = format!(
-        r#"input {{ beats {{ id => "lines" host => "127.0.0.1" port => 0
+        r#"input {{ beats {{ id => "lines" host => "127.0.0.1" port => 0 {beats_settings}
   codec => multiline {{ pattern => "^%{{TIMESTAMP_ISO8601}} " negate => true what => previous auto_flush_interval => {auto_flush} }}
 }} }}
 output {{ file {{ path => "{}/out.ndjson" flush_interval => 0 }} }}"#,
@@ -76,7 +77,7 @@ fn stream_of(event: &Json) -> (String, String) {
 #[test]
 fn fifty_interleaved_streams_over_four_connections_come_out_whole_and_in_order() {
     let dir = tempfile::tempdir().unwrap();
-    let sluice = start(dir.path(), "0.5");
+    let sluice = start(dir.path(), "0.5", "");
     let files: Vec<(String, String, PathBuf)> = (0..50)
         .map(|i| {
             let host = format!("web-{}", i % 5);
@@ -155,7 +156,7 @@ fn fifty_interleaved_streams_over_four_connections_come_out_whole_and_in_order()
 #[test]
 fn a_record_pending_when_the_client_goes_quiet_is_flushed_after_auto_flush_interval() {
     let dir = tempfile::tempdir().unwrap();
-    let sluice = start(dir.path(), "1");
+    let sluice = start(dir.path(), "1", "");
     let file = write_stream(dir.path(), "quiet", 7);
     let stream = Stream {
         file: &file,
@@ -193,8 +194,8 @@ fn a_record_pending_when_the_client_goes_quiet_is_flushed_after_auto_flush_inter
 #[test]
 fn a_buffered_line_holds_its_windows_ack_until_shutdown_drains_it_to_the_output() {
     let dir = tempfile::tempdir().unwrap();
-    // An hour: nothing but shutdown will flush the last record.
-    let sluice = start(dir.path(), "3600");
+    // An hour: nothing but shutdown will flush the last record. Keep-alives every second.
+    let sluice = start(dir.path(), "3600", "keepalive_interval => 1");
     let file = write_stream(dir.path(), "held", 4);
     let stream = Stream {
         file: &file,
@@ -203,10 +204,11 @@ fn a_buffered_line_holds_its_windows_ack_until_shutdown_drains_it_to_the_output(
         path: "/var/log/app/held.log",
     };
     let records = records_of(&file);
-    let shipper = Shipper::start(sluice.beats_port(), &[stream], &[]);
+    // pylogbeat gives up on a read that takes 3 s; the ACK 0 keep-alives keep it waiting.
+    let shipper = Shipper::start(sluice.beats_port(), &[stream], &["--timeout", "3"]);
 
     // The first three records are written, but the window is not acknowledged: its last
-    // record is still buffered. (pylogbeat waits; the ACK 0 keep-alives keep it patient.)
+    // record is still buffered.
     let out = dir.path().join("out.ndjson");
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while read_events(&out).len() < 3 {
@@ -224,7 +226,7 @@ fn a_buffered_line_holds_its_windows_ack_until_shutdown_drains_it_to_the_output(
 
     sluice.terminate();
     let ack = shipper
-        .next_ack(Duration::from_secs(10))
+        .next_ack(Duration::from_secs(60))
         .expect("the window is acknowledged once the drained record is written");
     assert_eq!(ack["events"], filebeat_lines(&file).len());
     shipper.finish();

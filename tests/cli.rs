@@ -66,6 +66,13 @@ fn check_compiles_the_seed_config_and_warns_about_its_grok_capture() {
         stdout.contains("grok captures into `message`, the field it matches, without `overwrite`"),
         "{stdout}"
     );
+    assert_eq!(
+        stdout
+            .matches("this condition reads Filebeat's `fields` under `[fields]`")
+            .count(),
+        2,
+        "both [fields][service] branches are flagged:\n{stdout}"
+    );
     assert!(stdout.contains("Configuration OK"), "{stdout}");
 }
 

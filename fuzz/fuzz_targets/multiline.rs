@@ -7,8 +7,10 @@
 
 #![no_main]
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -23,6 +25,39 @@ use sluice::pipeline::receipt::{receipt, Delivery, Finalizers, Receipt};
 const PATTERNS: [&str; 4] = ["^%{TIMESTAMP_ISO8601} ", r"^\s", r"\\$", "^$"];
 const STREAMS: usize = 6;
 
+/// The rule `choice` selects, compiled once: compiling the pattern dominates a run otherwise.
+fn rule_for(choice: u8) -> Arc<Rule> {
+    static RULES: OnceLock<Mutex<HashMap<u8, Arc<Rule>>>> = OnceLock::new();
+    let mut rules = RULES.get_or_init(Default::default).lock().unwrap();
+    rules
+        .entry(choice)
+        .or_insert_with(|| {
+            let settings = RuleSettings {
+                pattern: PATTERNS[choice as usize % PATTERNS.len()],
+                negate: choice & 16 != 0,
+                what: if choice & 32 != 0 {
+                    What::Next
+                } else {
+                    What::Previous
+                },
+                max_lines: max_lines(choice),
+                max_bytes: max_bytes(choice),
+                ..RuleSettings::default()
+            };
+            let library = PatternLibrary::builtin(EcsCompatibility::default());
+            Arc::new(Rule::new(settings, &library).unwrap())
+        })
+        .clone()
+}
+
+fn max_lines(choice: u8) -> usize {
+    1 + (choice as usize & 7)
+}
+
+fn max_bytes(choice: u8) -> usize {
+    8 + (choice as usize >> 3 & 7) * 16
+}
+
 fn resolved(receipt: &mut Receipt) -> Option<Delivery> {
     match Pin::new(receipt).poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(d) => Some(d),
@@ -34,23 +69,11 @@ fuzz_target!(|input: &[u8]| {
     let Some((&choice, data)) = input.split_first() else {
         return;
     };
-    let max_lines = 1 + (choice as usize & 7);
-    let max_bytes = 8 + (choice as usize >> 3 & 7) * 16;
+    let (max_lines, max_bytes) = (max_lines(choice), max_bytes(choice));
     let max_streams = 1 + (choice as usize >> 6 & 3);
-    let rule = Rule::new(
-        RuleSettings {
-            pattern: PATTERNS[choice as usize % PATTERNS.len()],
-            negate: choice & 16 != 0,
-            what: if choice & 32 != 0 { What::Next } else { What::Previous },
-            max_lines,
-            max_bytes,
-            ..RuleSettings::default()
-        },
-        &PatternLibrary::builtin(EcsCompatibility::default()),
-    )
-    .unwrap();
+    let rule = rule_for(choice);
     let mut streams = Streams::new(
-        rule.into(),
+        rule,
         max_streams,
         Some(Duration::from_secs(1)),
         MultilineMetrics::default(),
@@ -83,11 +106,20 @@ fuzz_target!(|input: &[u8]| {
 
     let mut got: Vec<Vec<String>> = vec![Vec::new(); STREAMS];
     for event in &mut out {
-        let message = event.fields().get("message").and_then(Value::as_str).unwrap();
+        let message = event
+            .fields()
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap();
         let lines: Vec<&str> = message.split('\n').collect();
         assert!(lines.len() <= max_lines, "{} lines", lines.len());
         assert!(lines.len() == 1 || message.len() <= max_bytes);
-        let stream: usize = event.get(&path).and_then(Value::as_str).unwrap().parse().unwrap();
+        let stream: usize = event
+            .get(&path)
+            .and_then(Value::as_str)
+            .unwrap()
+            .parse()
+            .unwrap();
         got[stream].extend(lines.iter().map(|l| l.to_string()));
         event.finalize(Delivery::Delivered);
     }

@@ -451,7 +451,51 @@ pub fn warnings(config: &Config) -> Vec<ConfigError> {
             }
         });
     }
+    let beats_input = config.sections.iter().any(|section| {
+        section.kind == SectionKind::Input
+            && section
+                .body
+                .iter()
+                .any(|s| matches!(s, Statement::Plugin(p) if p.name == "beats"))
+    });
+    if beats_input {
+        for section in &config.sections {
+            walk_branches(&section.body, &mut |branch| {
+                beats_fields_condition(branch, &mut found)
+            });
+        }
+    }
     found
+}
+
+fn walk_branches(body: &[Statement], visit: &mut impl FnMut(&ast::Branch)) {
+    for statement in body {
+        if let Statement::If(chain) = statement {
+            for branch in &chain.branches {
+                visit(branch);
+                walk_branches(&branch.body, visit);
+            }
+            if let Some(otherwise) = &chain.otherwise {
+                walk_branches(otherwise, visit);
+            }
+        }
+    }
+}
+
+/// A condition on `[fields][…]` behind a beats input: Filebeat puts its custom `fields` there
+/// only without `fields_under_root: true`; with it (as in the MangakAI guide's filebeat.yml)
+/// they sit at the root and the branch silently never matches.
+fn beats_fields_condition(branch: &ast::Branch, found: &mut Vec<ConfigError>) {
+    if !branch.condition_text.contains("[fields][") {
+        return;
+    }
+    found.push(
+        ConfigError::at(
+            branch.span,
+            "this condition reads Filebeat's `fields` under `[fields]`; a Filebeat with `fields_under_root: true` puts them at the event's root, and then this branch never matches",
+        )
+        .with_help("once events flow, `sluice_branch_matched_total` for this branch on /metrics shows whether it ever matched"),
+    );
 }
 
 fn walk_plugins(body: &[Statement], visit: &mut impl FnMut(&Plugin)) {

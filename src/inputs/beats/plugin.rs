@@ -4,7 +4,6 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-
 use std::time::Duration;
 
 use super::event::MULTILINE_CODEC_APPLIED_TAG;
