@@ -279,6 +279,80 @@ fn every_library_pattern_agrees_with_oniguruma_on_generated_lines() {
     }
 }
 
+/// The fields the fast path matches with hand-written code (`src/filters/grok/address.rs`,
+/// `timestamps.rs`), captured, alone and followed by more pattern, on many generated lines,
+/// their near misses and edge cases picked by hand.
+#[test]
+fn native_fields_agree_with_oniguruma() {
+    const FIELDS: &[&str] = &[
+        "IPORHOST",
+        "SYSLOGHOST",
+        "HTTPDATE",
+        "TIMESTAMP_ISO8601",
+        "SYSLOGTIMESTAMP",
+    ];
+    // Non-ASCII only where `\w` is not involved (MONTH's `ä`).
+    const EDGES: &[&str] = &[
+        "10.0.0.255 x",
+        "1.2.3.4.5 x",
+        "1.2.3.256 x",
+        "001.02.3.099",
+        "fe80::1 x",
+        "abcd:ef x",
+        "example.com. x",
+        "a.-b x",
+        "Nov 24 16:25:60 x",
+        "Nov 24 16:25:61 x",
+        "Nov  4 6:25:56.5 x",
+        "M\u{e4}rz 4 16:25:56 x",
+        "Mr 4 16:25:56 x",
+        "Sept 4 16:25:56 x",
+        "17/May/2015:10:05:60 +0000 x",
+        "17/Mai/15:10:05:03,5 -12 x",
+        "7/Oct/2015:24:05:03 +0000 x",
+        "2026-11-24T16:25:56.123Z x",
+        "2026-11-24 16:25:56,789 x",
+        "2026-11-24T16:25:60+05:30 x",
+        "2026-11-24T16:25:56+2360 x",
+        "2026-11-24T16:25:56+0 x",
+        "2026-11-24T1625 x",
+        "26-1-4T9:05 x",
+        "2026-11-24T16:25: x",
+    ];
+    for mode in [EcsCompatibility::Disabled, EcsCompatibility::V1] {
+        let (library, oracle_library) = libraries(mode);
+        let mut tally = Tally::default();
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        for field in FIELDS {
+            for pattern in [
+                format!("%{{{field}:f}}"),
+                format!("%{{{field}:f}} %{{NOTSPACE:after}}"),
+                format!("%{{{field}:f}}$"),
+            ] {
+                let oracle = Oracle::new(&pattern, &oracle_library).unwrap();
+                let ours = Ours::new(&pattern, &library);
+                let expanded = expand(&pattern, &library, true).unwrap();
+                let hir = regex_syntax::parse(&translate(&expanded).unwrap().regex).unwrap();
+                for _ in 0..150 {
+                    let mut line = String::new();
+                    generate(&hir, &mut rng, &mut line);
+                    tally.compare(&pattern, &line, &ours, &oracle);
+                    let miss = near_miss(&line, &mut rng);
+                    tally.compare(&pattern, &miss, &ours, &oracle);
+                }
+                for line in EDGES {
+                    tally.compare(&pattern, line, &ours, &oracle);
+                }
+            }
+        }
+        assert!(
+            tally.fast * 2 > tally.matched,
+            "the fast path decides most matches"
+        );
+        tally.check(&format!("native fields {mode:?}"));
+    }
+}
+
 /// Each fixture file with the pattern list a configuration would use for it.
 const FIXTURES: &[(&str, &[&str])] = &[
     (
