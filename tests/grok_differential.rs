@@ -1,5 +1,7 @@
-//! Differential tests: Sluice's grok engine against Oniguruma (the `grok` crate with its onig
-//! backend) loading the same pattern files.
+//! Differential tests: Sluice's grok engine on its own pattern library (`grok-patterns/`)
+//! against Oniguruma (the `grok` crate with its onig backend) on logstash-patterns-core's text
+//! of the same patterns (`fixtures/grok/upstream/`), so both the engine and our formulation of
+//! every pattern are checked against the reference.
 //!
 //! The oracle gets the adjustments listed in `/docs/GROK.md`: every pattern is prefixed with
 //! `(?m)` (Ruby's dot-all, which Logstash compiles with), inputs stay ASCII (Oniguruma's `\w`
@@ -9,6 +11,7 @@
 //! because of one of them is counted, not failed.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use sluice::filters::grok::dialect::translate;
 use sluice::filters::grok::expand::expand;
@@ -85,13 +88,29 @@ impl Oracle {
     }
 }
 
+/// Sluice's library for `mode`, and the oracle loaded with upstream's text of the same set
+/// (`fixtures/grok/upstream/`) plus Sluice's extras: the suite checks that our files match
+/// what upstream's match.
 fn libraries(mode: EcsCompatibility) -> (PatternLibrary, grok::Grok) {
     let ours = PatternLibrary::builtin(mode);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/grok/upstream")
+        .join(match mode {
+            EcsCompatibility::Disabled => "legacy",
+            _ => "ecs-v1",
+        });
+    let mut texts: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+        .collect();
+    assert!(texts.len() >= 21, "upstream's files in {}", dir.display());
+    texts.extend(
+        PatternLibrary::extra_files()
+            .iter()
+            .map(|(_, text)| (*text).to_owned()),
+    );
     let mut oracle = grok::Grok::empty();
-    for (_, text) in PatternLibrary::builtin_files(mode)
-        .iter()
-        .chain(PatternLibrary::extra_files())
-    {
+    for text in &texts {
         for line in text.lines() {
             let line = line.trim_start();
             if line.starts_with('#') {
