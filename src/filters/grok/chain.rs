@@ -34,7 +34,14 @@ use super::dialect::{LookAround, Translated};
 use super::matcher::Assertion;
 use super::native::{self, Native};
 
-type MakeCaches = Box<dyn Fn() -> Vec<Option<Cache>> + Send + Sync + UnwindSafe + RefUnwindSafe>;
+type MakeScratch = Box<dyn Fn() -> Scratch + Send + Sync + UnwindSafe + RefUnwindSafe>;
+
+/// What one run needs besides the chain: lazy DFA caches (by automaton) and the capture
+/// slots, pooled so a line allocates nothing.
+struct Scratch {
+    caches: Vec<Option<Cache>>,
+    slots: Vec<Option<(usize, usize)>>,
+}
 
 /// The largest dense DFA built for one piece; bigger pieces use a lazy DFA.
 const DENSE_LIMIT: usize = 256 << 10;
@@ -57,10 +64,8 @@ pub struct Chain {
     /// Per automaton, the bytes a match can start with, when known: a piece is rejected
     /// without running its automaton when the next byte is not one of them.
     starts: Vec<Option<Box<[bool; 256]>>>,
-    caches: Pool<Vec<Option<Cache>>, MakeCaches>,
+    scratch: Pool<Scratch, MakeScratch>,
     look_matcher: LookMatcher,
-    /// Capture slots (start, end) per group index; marker groups included.
-    groups: usize,
 }
 
 enum Node {
@@ -116,8 +121,11 @@ enum Node {
 struct Tried {
     dfa: usize,
     node: Node,
-    /// The capture groups inside, restored when the node fails.
+    /// The capture groups inside, put back as they were when the node fails.
     groups: Box<[usize]>,
+    /// Whether those groups can hold an earlier repetition's spans when the node runs, so
+    /// they are saved first; otherwise they are still unset and are cleared on failure.
+    inside_repeat: bool,
 }
 
 /// What [`Run::attempt`] found.
@@ -143,6 +151,8 @@ struct Builder<'a> {
     dfas: Vec<Automaton>,
     starts: Vec<Option<Box<[bool; 256]>>>,
     translated: &'a Translated,
+    /// How many repetitions enclose the node being built.
+    repeats: usize,
     /// Capture groups whose body is a composite library field with a native matcher, found
     /// before look-arounds are simplified away (the comparison needs them).
     native_fields: Vec<(usize, Native)>,
@@ -158,6 +168,7 @@ impl Chain {
             dfas: Vec::new(),
             starts: Vec::new(),
             translated,
+            repeats: 0,
             native_fields,
         };
         let hir = builder.simplify(&hir, Before::Start, Some(&[]));
@@ -177,43 +188,44 @@ impl Chain {
             root,
             dfas,
             starts,
-            caches: Pool::new(Box::new(move || {
-                for_caches
+            scratch: Pool::new(Box::new(move || Scratch {
+                caches: for_caches
                     .iter()
                     .map(|a| match a {
                         Automaton::Dense(_) => None,
                         Automaton::Lazy(dfa) => Some(dfa.create_cache()),
                     })
-                    .collect()
+                    .collect(),
+                slots: vec![None; groups],
             })),
             look_matcher: LookMatcher::new(),
-            groups,
         })
     }
 
-    /// The number of slots `run` fills: one (start, end) pair per group index.
-    pub fn slot_count(&self) -> usize {
-        self.groups
-    }
-
-    /// Matches at the start of `haystack`. On success fills `slots` (by group index) and
-    /// returns true; false means "not decided here", never "no match".
+    /// Matches at the start of `haystack`. On success calls `found` with the capture slots
+    /// (start, end) by group index, marker groups included, and returns true; false means
+    /// "not decided here", never "no match".
     pub fn run(
         &self,
         haystack: &str,
         looks: &[Assertion],
-        slots: &mut [Option<(usize, usize)>],
+        found: impl FnOnce(&[Option<(usize, usize)>]),
     ) -> bool {
+        let mut scratch = self.scratch.get();
+        let Scratch { caches, slots } = &mut *scratch;
         slots.fill(None);
-        let mut caches = self.caches.get();
         let mut run = Run {
             chain: self,
             haystack,
             looks,
-            caches: &mut caches,
+            caches,
             slots,
         };
-        run.node(&self.root, 0).is_some()
+        let matched = run.node(&self.root, 0).is_some();
+        if matched {
+            found(slots);
+        }
+        matched
     }
 }
 
@@ -299,7 +311,10 @@ impl Run<'_, '_> {
     fn node(&mut self, node: &Node, at: usize) -> Option<usize> {
         let bytes = self.haystack.as_bytes();
         match node {
-            Node::Literal(lit) => bytes[at..].starts_with(lit).then_some(at + lit.len()),
+            // Literals are short: a byte loop beats a call to `memcmp`.
+            Node::Literal(lit) => (bytes.len() - at >= lit.len()
+                && lit.iter().zip(&bytes[at..]).all(|(a, b)| a == b))
+            .then_some(at + lit.len()),
             Node::Native(native) => native.end(self.haystack, at, &self.chain.look_matcher),
             Node::Run { class, min } => {
                 let len = bytes[at..]
@@ -440,6 +455,18 @@ impl Run<'_, '_> {
     /// match" (slots put back as they were) from "undecided". A node matching on its own is
     /// its own best match: the automaton would have said it matches, and the node then run.
     fn attempt(&mut self, tried: &Tried, at: usize) -> Attempt {
+        if !tried.inside_repeat {
+            if let Some(end) = self.node(&tried.node, at) {
+                return Attempt::Matched(end);
+            }
+            if self.search(tried.dfa, at, true).is_some() {
+                return Attempt::Undecided;
+            }
+            for &group in &tried.groups {
+                self.slots[group] = None;
+            }
+            return Attempt::NoMatch;
+        }
         if tried.groups.len() > SAVED_GROUPS {
             return if self.search(tried.dfa, at, true).is_none() {
                 Attempt::NoMatch
@@ -868,10 +895,16 @@ impl Builder<'_> {
                 });
                 let mut inner_after: Vec<&Hir> = vec![&repeated];
                 inner_after.extend_from_slice(after);
+                self.repeats += 1;
+                let tried = self.tried(&rep.sub, &inner_after);
+                self.repeats -= 1;
+                let mut tried = tried?;
+                // Each iteration after the first overwrites the one before.
+                tried.inside_repeat = true;
                 Some(Node::Repeat {
                     min: rep.min,
                     max: rep.max,
-                    tried: Box::new(self.tried(&rep.sub, &inner_after)?),
+                    tried: Box::new(tried),
                 })
             }
             _ => None,
@@ -885,6 +918,7 @@ impl Builder<'_> {
             dfa: self.dfa(hir)?,
             node: self.node(hir, after)?,
             groups: groups.into_boxed_slice(),
+            inside_repeat: self.repeats > 0,
         })
     }
 

@@ -29,6 +29,10 @@ pub enum Native {
     Word,
     /// `[+-]?[0-9]+`: INT.
     Int,
+    /// `\b[1-9][0-9]*\b`: POSINT.
+    PosInt,
+    /// `\b[0-9]+\b`: NONNEGINT.
+    NonNegInt,
     /// BASE10NUM (NUMBER) after its look-behind: `[+-]?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)`.
     Number,
     /// QUOTEDSTRING after its look-behind: `"…"`, `'…'` or `` `…` `` with `\` escapes.
@@ -52,6 +56,8 @@ fn table() -> &'static [(Hir, Native)] {
             (r".*", Native::Rest),
             (r"\b\w+\b", Native::Word),
             (r"(?:[+-]?(?:[0-9]+))", Native::Int),
+            (r"\b[1-9][0-9]*\b", Native::PosInt),
+            (r"\b[0-9]+\b", Native::NonNegInt),
             (
                 r"(?>[+-]?(?:(?:[0-9]+(?:\.[0-9]+)?)|(?:\.[0-9]+)))",
                 Native::Number,
@@ -197,6 +203,17 @@ impl Native {
                 let len = digits(bytes, at + sign);
                 (len > 0).then_some(at + sign + len)
             }
+            Native::PosInt | Native::NonNegInt => {
+                if self == Native::PosInt && bytes.get(at) == Some(&b'0') {
+                    return None;
+                }
+                // No boundary lies between two digits, so only the whole run can end at one.
+                let len = digits(bytes, at);
+                (len > 0
+                    && word_boundary(bytes, at, looks)?
+                    && word_boundary(bytes, at + len, looks)?)
+                .then_some(at + len)
+            }
             Native::Number => {
                 let start = at + usize::from(matches!(bytes.get(at), Some(b'+' | b'-')));
                 let int = digits(bytes, start);
@@ -256,7 +273,7 @@ mod tests {
             let hir = regex_syntax::parse(&translate(source).unwrap().regex).unwrap();
             assert_eq!(recognise(&hir), Some(native), "{source}");
         }
-        assert_eq!(table().len(), 6, "every definition translates and parses");
+        assert_eq!(table().len(), 8, "every definition translates and parses");
         let other = regex_syntax::parse(&translate(r"\S*").unwrap().regex).unwrap();
         assert_eq!(recognise(&other), None);
     }
@@ -273,6 +290,10 @@ mod tests {
         );
         assert_eq!(end(Native::Int, "-12x"), Some(3));
         assert_eq!(end(Native::Int, "-x"), None);
+        assert_eq!(end(Native::PosInt, "4242]"), Some(4));
+        assert_eq!(end(Native::PosInt, "0242]"), None);
+        assert_eq!(end(Native::PosInt, "42a"), None);
+        assert_eq!(end(Native::NonNegInt, "0242 "), Some(4));
         assert_eq!(end(Native::Number, "1.5.2"), Some(3));
         assert_eq!(end(Native::Number, "1."), Some(1));
         assert_eq!(end(Native::Number, "-.5"), Some(3));
