@@ -171,9 +171,11 @@ LET = re.compile(r'let\(:message\)\s*(?:\{|do\b)')
 
 def cases(pattern, modes, body, skipped):
     out = []
-    its = list(re.finditer(r'\n\s*it\s*(?:\(\s*)?[\'"]([^\n]*)', body))
+    # `it "name" do`, or an unnamed `it do` / `it { ... }` (whose line is kept: it may hold
+    # the expectation).
+    its = list(re.finditer(r'\n\s*it\b\s*(?:\(\s*)?(?:[\'"]([^\n]*)|(?=do\b|\{))', body))
     for i, it in enumerate(its):
-        if '#{' in it.group(1):
+        if '#{' in (it.group(1) or ''):
             # Generated `it` blocks (inside a loop) are not read.
             skipped.append(pattern)
             continue
@@ -215,6 +217,7 @@ def cases(pattern, modes, body, skipped):
                     # Negations, comments and expectations on a local variable are not read.
                     continue
                 rest = part[word_match.end():part.find('\n', word_match.end())]
+                rest = rest.rstrip().rstrip('}')  # `it { should include(...) if ... }`
                 only = branch
                 if rest.rstrip().endswith('unless ecs_compatibility?'):
                     only = 'legacy'
@@ -232,7 +235,7 @@ def cases(pattern, modes, body, skipped):
                 for mode in modes if only is None else [only]:
                     if mode in expected:
                         deep_merge(expected[mode], h)
-        name = it.group(1).rstrip(' do').rstrip('\'")').strip()
+        name = (it.group(1) or '').rstrip(' do').rstrip('\'")').strip()
         emitted = False
         for mode in modes:
             if expected[mode]:
