@@ -3,8 +3,10 @@
 Reads `describe_pattern "NAME", [modes]` blocks and, per `it` block, the message (from
 `let(:message) { '...' }`, `message = '...'` or a literal `grok_match pattern, '...'`) and every
 `expect(...).to include(HASH)` whose hash is a plain literal, split by `if ecs_compatibility?`
-/ `else` into the legacy and ecs-v1 expectations. Cases it cannot read (string interpolation,
-computed messages, non-literal expectations) are skipped and counted.
+/ `else` into the legacy and ecs-v1 expectations; and every literal
+`expect(grok_match(pattern, VALUE[, true])).to pass` (or `not_to pass`) as a case with
+`matches` (and `exact` for `^%{NAME}$`) instead of expected fields. Cases it cannot read
+(string interpolation, computed messages, non-literal expectations) are skipped and counted.
 
 usage: scripts/port_grok_spec.py SPEC_DIR OUT_DIR
 
@@ -173,9 +175,10 @@ def cases(pattern, modes, body, skipped):
     out = []
     # `it "name" do`, or an unnamed `it do` / `it { ... }` (whose line is kept: it may hold
     # the expectation).
-    its = list(re.finditer(r'\n\s*it\b\s*(?:\(\s*)?(?:[\'"]([^\n]*)|(?=do\b|\{))', body))
+    # `xit` marks a case upstream expects to fail: skipped.
+    its = list(re.finditer(r'\n\s*(x?)it\b\s*(?:\(\s*)?(?:[\'"]([^\n]*)|(?=do\b|\{))', body))
     for i, it in enumerate(its):
-        if '#{' in (it.group(1) or ''):
+        if it.group(1) or '#{' in (it.group(2) or ''):
             # Generated `it` blocks (inside a loop) are not read.
             skipped.append(pattern)
             continue
@@ -235,7 +238,7 @@ def cases(pattern, modes, body, skipped):
                 for mode in modes if only is None else [only]:
                     if mode in expected:
                         deep_merge(expected[mode], h)
-        name = (it.group(1) or '').rstrip(' do').rstrip('\'")').strip()
+        name = (it.group(2) or '').rstrip(' do').rstrip('\'")').strip()
         emitted = False
         for mode in modes:
             if expected[mode]:
@@ -255,6 +258,46 @@ def deep_merge(into, h):
             into[k] = v
 
 
+PASS = re.compile(
+    r"""expect\(grok_match\(\s*(?:pattern|subject)\s*,\s*(?P<value>value\b|'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
+    r"""\s*(?P<exact>,\s*true)?\s*\)\)\.(?P<verb>to|not_to|to_not)\s+pass\b""")
+
+
+def pass_cases(text, skipped):
+    """`expect(grok_match(pattern, VALUE[, true])).to pass` / `.not_to pass`: match or no match
+    of `%{PATTERN}` (`^%{PATTERN}$` with `true`), where `let(:pattern)` (or the describe's
+    name) is a plain pattern name."""
+    out = []
+    starts = list(re.finditer(r"""\ndescribe(?:_pattern)?\s+["']([^"']+)["']\s*(?:,\s*\[([^\]]*)\])?""", text))
+    for i, m in enumerate(starts):
+        end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
+        body = text[m.end():end]
+        modes = re.findall(r"'([a-z0-9-]+)'", m.group(2) or "'legacy'")
+        lp = re.search(r"""let\(:pattern\)\s*\{\s*["']([^"']+)["']\s*\}""", body)
+        pattern = lp.group(1) if lp else m.group(1)
+        for c in PASS.finditer(body):
+            enclosing = list(re.finditer(r'\n\s*(x?)it\b', body[:c.start()]))
+            if not re.fullmatch(r'[A-Z0-9_]+', pattern) or enclosing and enclosing[-1].group(1):
+                skipped.append(pattern)
+                continue
+            value = c.group('value')
+            try:
+                if value == 'value':
+                    lets = list(re.finditer(r'let\(:value\)\s*(?:\{|do\b)', body[:c.start()]))
+                    if not lets:
+                        raise Unreadable('no value')
+                    message = string_at(body, lets[-1].end())
+                else:
+                    message = unquote(value)
+            except (Unreadable, StopIteration):
+                skipped.append(pattern)
+                continue
+            for mode in modes:
+                out.append({'pattern': pattern, 'mode': mode, 'message': message,
+                            'exact': bool(c.group('exact')), 'matches': c.group('verb') == 'to'})
+    return out
+
+
 def main(spec_dir, out_dir):
     os.makedirs(out_dir, exist_ok=True)
     total = 0
@@ -265,6 +308,7 @@ def main(spec_dir, out_dir):
         found, skipped = [], []
         for pattern, modes, body in blocks(text):
             found.extend(cases(pattern, modes, body, skipped))
+        found.extend(pass_cases(text, skipped))
         total += len(found)
         print(f'{name}: {len(found)} cases, {len(skipped)} skipped')
         if found:

@@ -1,8 +1,9 @@
 //! The examples of logstash-patterns-core's spec suite (`spec/patterns/*_spec.rb`), ported
 //! as data to `fixtures/grok/spec/*.json`: for each pattern file, messages with the fields
-//! Logstash is expected to produce in legacy and in ECS mode. Each case runs through the
-//! whole grok filter (`%{PATTERN}` on `message`) and every expected field must be in the
-//! event with that value; like rspec's `include`, fields not listed are not checked.
+//! Logstash is expected to produce in legacy and in ECS mode, or (`matches`) only whether
+//! the pattern matches. Each case runs through the whole grok filter (`%{PATTERN}` on
+//! `message`, `^%{PATTERN}$` when `exact`) and every expected field must be in the event
+//! with that value; like rspec's `include`, fields not listed are not checked.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -31,7 +32,7 @@ fn upstream_spec_examples_give_the_expected_fields() {
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     files.sort();
-    assert!(files.len() >= 19, "a file of cases per spec file");
+    assert!(files.len() >= 21, "a file of cases per spec file");
     let mut filters: HashMap<(String, String), Grok> = HashMap::new();
     let (mut cases, mut failures) = (0, Vec::new());
     for file in &files {
@@ -43,10 +44,15 @@ fn upstream_spec_examples_give_the_expected_fields() {
             let pattern = case["pattern"].as_str().unwrap().to_owned();
             let mode = case["mode"].as_str().unwrap().to_owned();
             let message = case["message"].as_str().unwrap();
+            let source = if case["exact"] == Json::Bool(true) {
+                format!("^%{{{pattern}}}$")
+            } else {
+                format!("%{{{pattern}}}")
+            };
             let grok = filters
-                .entry((pattern.clone(), mode.clone()))
+                .entry((source.clone(), mode.clone()))
                 .or_insert_with(|| {
-                    let mut config = GrokConfig::matching("message", &[&format!("%{{{pattern}}}")]);
+                    let mut config = GrokConfig::matching("message", &[&source]);
                     config.ecs_compatibility = match mode.as_str() {
                         "legacy" => EcsCompatibility::Disabled,
                         _ => EcsCompatibility::V1,
@@ -59,17 +65,21 @@ fn upstream_spec_examples_give_the_expected_fields() {
             let mut out = Vec::new();
             json::encode_event(&event, &mut out);
             let actual: Json = serde_json::from_slice(&out).unwrap();
-            if outcome != GrokOutcome::Matched || !includes(&actual, &case["expect"]) {
+            let as_expected = match case["matches"].as_bool() {
+                Some(matches) => (outcome == GrokOutcome::Matched) == matches,
+                None => outcome == GrokOutcome::Matched && includes(&actual, &case["expect"]),
+            };
+            if !as_expected {
                 failures.push(format!(
-                    "{} {pattern} ({mode}) \"{}\" on {message:?}\n   expected {}\n   got {actual}",
+                    "{} {source} ({mode}) \"{}\" on {message:?}\n   expected {}\n   got {actual}",
                     file.file_name().unwrap().to_string_lossy(),
                     case["it"].as_str().unwrap_or(""),
-                    case["expect"]
+                    case.get("expect").unwrap_or(&case["matches"])
                 ));
             }
         }
     }
-    assert!(cases > 380, "{cases} cases");
+    assert!(cases > 470, "{cases} cases");
     assert!(
         failures.is_empty(),
         "{} of {cases} cases differ:\n{}",
