@@ -1,5 +1,7 @@
-//! Differential tests: Sluice's grok engine against Oniguruma (the `grok` crate with its onig
-//! backend) loading the same pattern files.
+//! Differential tests: Sluice's grok engine on its own pattern library (`grok-patterns/`)
+//! against Oniguruma (the `grok` crate with its onig backend) on logstash-patterns-core's text
+//! of the same patterns (`fixtures/grok/upstream/`), so both the engine and our formulation of
+//! every pattern are checked against the reference.
 //!
 //! The oracle gets the adjustments listed in `/docs/GROK.md`: every pattern is prefixed with
 //! `(?m)` (Ruby's dot-all, which Logstash compiles with), inputs stay ASCII (Oniguruma's `\w`
@@ -9,6 +11,7 @@
 //! because of one of them is counted, not failed.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use sluice::filters::grok::dialect::translate;
 use sluice::filters::grok::expand::expand;
@@ -85,13 +88,29 @@ impl Oracle {
     }
 }
 
+/// Sluice's library for `mode`, and the oracle loaded with upstream's text of the same set
+/// (`fixtures/grok/upstream/`) plus Sluice's extras: the suite checks that our files match
+/// what upstream's match.
 fn libraries(mode: EcsCompatibility) -> (PatternLibrary, grok::Grok) {
     let ours = PatternLibrary::builtin(mode);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/grok/upstream")
+        .join(match mode {
+            EcsCompatibility::Disabled => "legacy",
+            _ => "ecs-v1",
+        });
+    let mut texts: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+        .collect();
+    assert!(texts.len() >= 21, "upstream's files in {}", dir.display());
+    texts.extend(
+        PatternLibrary::extra_files()
+            .iter()
+            .map(|(_, text)| (*text).to_owned()),
+    );
     let mut oracle = grok::Grok::empty();
-    for (_, text) in PatternLibrary::builtin_files(mode)
-        .iter()
-        .chain(PatternLibrary::extra_files())
-    {
+    for text in &texts {
         for line in text.lines() {
             let line = line.trim_start();
             if line.starts_with('#') {
@@ -276,6 +295,80 @@ fn every_library_pattern_agrees_with_oniguruma_on_generated_lines() {
             }
         }
         tally.check(&format!("{mode:?}"));
+    }
+}
+
+/// The fields the fast path matches with hand-written code (`src/filters/grok/address.rs`,
+/// `timestamps.rs`), captured, alone and followed by more pattern, on many generated lines,
+/// their near misses and edge cases picked by hand.
+#[test]
+fn native_fields_agree_with_oniguruma() {
+    const FIELDS: &[&str] = &[
+        "IPORHOST",
+        "SYSLOGHOST",
+        "HTTPDATE",
+        "TIMESTAMP_ISO8601",
+        "SYSLOGTIMESTAMP",
+    ];
+    // Non-ASCII only where `\w` is not involved (MONTH's `ä`).
+    const EDGES: &[&str] = &[
+        "10.0.0.255 x",
+        "1.2.3.4.5 x",
+        "1.2.3.256 x",
+        "001.02.3.099",
+        "fe80::1 x",
+        "abcd:ef x",
+        "example.com. x",
+        "a.-b x",
+        "Nov 24 16:25:60 x",
+        "Nov 24 16:25:61 x",
+        "Nov  4 6:25:56.5 x",
+        "M\u{e4}rz 4 16:25:56 x",
+        "Mr 4 16:25:56 x",
+        "Sept 4 16:25:56 x",
+        "17/May/2015:10:05:60 +0000 x",
+        "17/Mai/15:10:05:03,5 -12 x",
+        "7/Oct/2015:24:05:03 +0000 x",
+        "2026-11-24T16:25:56.123Z x",
+        "2026-11-24 16:25:56,789 x",
+        "2026-11-24T16:25:60+05:30 x",
+        "2026-11-24T16:25:56+2360 x",
+        "2026-11-24T16:25:56+0 x",
+        "2026-11-24T1625 x",
+        "26-1-4T9:05 x",
+        "2026-11-24T16:25: x",
+    ];
+    for mode in [EcsCompatibility::Disabled, EcsCompatibility::V1] {
+        let (library, oracle_library) = libraries(mode);
+        let mut tally = Tally::default();
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        for field in FIELDS {
+            for pattern in [
+                format!("%{{{field}:f}}"),
+                format!("%{{{field}:f}} %{{NOTSPACE:after}}"),
+                format!("%{{{field}:f}}$"),
+            ] {
+                let oracle = Oracle::new(&pattern, &oracle_library).unwrap();
+                let ours = Ours::new(&pattern, &library);
+                let expanded = expand(&pattern, &library, true).unwrap();
+                let hir = regex_syntax::parse(&translate(&expanded).unwrap().regex).unwrap();
+                for _ in 0..150 {
+                    let mut line = String::new();
+                    generate(&hir, &mut rng, &mut line);
+                    tally.compare(&pattern, &line, &ours, &oracle);
+                    let miss = near_miss(&line, &mut rng);
+                    tally.compare(&pattern, &miss, &ours, &oracle);
+                }
+                for line in EDGES {
+                    tally.compare(&pattern, line, &ours, &oracle);
+                }
+            }
+        }
+        assert!(
+            tally.fast * 2 > tally.matched,
+            "the fast path decides most matches"
+        );
+        tally.check(&format!("native fields {mode:?}"));
     }
 }
 

@@ -30,11 +30,18 @@ use regex_automata::util::pool::Pool;
 use regex_automata::{Anchored, Input, MatchKind};
 use regex_syntax::hir::{Class, Hir, HirKind};
 
-use super::dialect::Translated;
+use super::dialect::{LookAround, Translated};
 use super::matcher::Assertion;
 use super::native::{self, Native};
 
-type MakeCaches = Box<dyn Fn() -> Vec<Option<Cache>> + Send + Sync + UnwindSafe + RefUnwindSafe>;
+type MakeScratch = Box<dyn Fn() -> Scratch + Send + Sync + UnwindSafe + RefUnwindSafe>;
+
+/// What one run needs besides the chain: lazy DFA caches (by automaton) and the capture
+/// slots, pooled so a line allocates nothing.
+struct Scratch {
+    caches: Vec<Option<Cache>>,
+    slots: Vec<Option<(usize, usize)>>,
+}
 
 /// The largest dense DFA built for one piece; bigger pieces use a lazy DFA.
 const DENSE_LIMIT: usize = 256 << 10;
@@ -57,16 +64,19 @@ pub struct Chain {
     /// Per automaton, the bytes a match can start with, when known: a piece is rejected
     /// without running its automaton when the next byte is not one of them.
     starts: Vec<Option<Box<[bool; 256]>>>,
-    caches: Pool<Vec<Option<Cache>>, MakeCaches>,
+    scratch: Pool<Scratch, MakeScratch>,
     look_matcher: LookMatcher,
-    /// Capture slots (start, end) per group index; marker groups included.
-    groups: usize,
 }
 
 enum Node {
     Literal(Box<[u8]>),
     /// A capture-free piece that is one of the library's common fields.
     Native(Native),
+    /// A greedy `X*` or `X+` over an ASCII class (PROG, USERNAME, …): the longest run.
+    Run {
+        class: Box<[bool; 256]>,
+        min: usize,
+    },
     /// A capture-free piece: its own leftmost-first end. With `ahead`, the DFA also consumed
     /// one character checking a folded look-ahead (`negated` for `(?!…)`), given back here.
     Leaf {
@@ -83,27 +93,53 @@ enum Node {
         /// When the class is every character (DATA's `.*?`) and the remainder can start with
         /// at most three bytes, those bytes: candidates are then found with `memchr`.
         needles: Option<Box<[u8]>>,
+        /// When the remainder's leading run is a literal (`] `), it: a candidate is then
+        /// checked by comparing bytes rather than running `rest`.
+        literal: Option<Box<[u8]>>,
     },
     Look(Look),
     Marker(usize),
     Capture(usize, Box<Node>),
     Concat(Vec<Node>),
     /// Alternatives with an automaton each telling whether it matches on its own.
-    Alternation(Vec<(usize, Node)>),
+    Alternation(Vec<Tried>),
     Optional {
         greedy: bool,
-        dfa: usize,
-        node: Box<Node>,
+        tried: Box<Tried>,
     },
     /// A greedy repetition around captures (`%{SYSLOGHOST:logsource}+`): another iteration
     /// whenever one matches on its own, the captures keeping the last iteration's spans.
     Repeat {
         min: u32,
         max: Option<u32>,
-        dfa: usize,
-        node: Box<Node>,
+        tried: Box<Tried>,
     },
 }
+
+/// A node that is run before its automaton is asked whether it matches at all: when the
+/// node matches, that is its own best match and the automaton's scan is saved.
+struct Tried {
+    dfa: usize,
+    node: Node,
+    /// The capture groups inside, put back as they were when the node fails.
+    groups: Box<[usize]>,
+    /// Whether those groups can hold an earlier repetition's spans when the node runs, so
+    /// they are saved first; otherwise they are still unset and are cleared on failure.
+    inside_repeat: bool,
+}
+
+/// What [`Run::attempt`] found.
+enum Attempt {
+    Matched(usize),
+    /// The node cannot match here.
+    NoMatch,
+    /// The node matches but the chain cannot tell how: the general engine decides.
+    Undecided,
+}
+
+/// The most capture groups [`Run::attempt`] saves on the stack; a node with more asks its
+/// automaton first.
+const SAVED_GROUPS: usize = 16;
 
 struct Ahead {
     /// The character class the look-ahead tests.
@@ -115,16 +151,25 @@ struct Builder<'a> {
     dfas: Vec<Automaton>,
     starts: Vec<Option<Box<[bool; 256]>>>,
     translated: &'a Translated,
+    /// How many repetitions enclose the node being built.
+    repeats: usize,
+    /// Capture groups whose body is a composite library field with a native matcher, found
+    /// before look-arounds are simplified away (the comparison needs them).
+    native_fields: Vec<(usize, Native)>,
 }
 
 impl Chain {
     /// Compiles the chain for `translated`, or `None` when its shape is not supported.
     pub fn new(translated: &Translated) -> Option<Chain> {
         let hir = regex_syntax::parse(&translated.regex).ok()?;
+        let mut native_fields = Vec::new();
+        find_native_fields(&hir, &translated.looks, &mut native_fields);
         let mut builder = Builder {
             dfas: Vec::new(),
             starts: Vec::new(),
             translated,
+            repeats: 0,
+            native_fields,
         };
         let hir = builder.simplify(&hir, Before::Start, Some(&[]));
         let root = builder.node(&hir, &[])?;
@@ -143,43 +188,44 @@ impl Chain {
             root,
             dfas,
             starts,
-            caches: Pool::new(Box::new(move || {
-                for_caches
+            scratch: Pool::new(Box::new(move || Scratch {
+                caches: for_caches
                     .iter()
                     .map(|a| match a {
                         Automaton::Dense(_) => None,
                         Automaton::Lazy(dfa) => Some(dfa.create_cache()),
                     })
-                    .collect()
+                    .collect(),
+                slots: vec![None; groups],
             })),
             look_matcher: LookMatcher::new(),
-            groups,
         })
     }
 
-    /// The number of slots `run` fills: one (start, end) pair per group index.
-    pub fn slot_count(&self) -> usize {
-        self.groups
-    }
-
-    /// Matches at the start of `haystack`. On success fills `slots` (by group index) and
-    /// returns true; false means "not decided here", never "no match".
+    /// Matches at the start of `haystack`. On success calls `found` with the capture slots
+    /// (start, end) by group index, marker groups included, and returns true; false means
+    /// "not decided here", never "no match".
     pub fn run(
         &self,
         haystack: &str,
         looks: &[Assertion],
-        slots: &mut [Option<(usize, usize)>],
+        found: impl FnOnce(&[Option<(usize, usize)>]),
     ) -> bool {
+        let mut scratch = self.scratch.get();
+        let Scratch { caches, slots } = &mut *scratch;
         slots.fill(None);
-        let mut caches = self.caches.get();
         let mut run = Run {
             chain: self,
             haystack,
             looks,
-            caches: &mut caches,
+            caches,
             slots,
         };
-        run.node(&self.root, 0).is_some()
+        let matched = run.node(&self.root, 0).is_some();
+        if matched {
+            found(slots);
+        }
+        matched
     }
 }
 
@@ -265,8 +311,18 @@ impl Run<'_, '_> {
     fn node(&mut self, node: &Node, at: usize) -> Option<usize> {
         let bytes = self.haystack.as_bytes();
         match node {
-            Node::Literal(lit) => bytes[at..].starts_with(lit).then_some(at + lit.len()),
+            // Literals are short: a byte loop beats a call to `memcmp`.
+            Node::Literal(lit) => (bytes.len() - at >= lit.len()
+                && lit.iter().zip(&bytes[at..]).all(|(a, b)| a == b))
+            .then_some(at + lit.len()),
             Node::Native(native) => native.end(self.haystack, at, &self.chain.look_matcher),
+            Node::Run { class, min } => {
+                let len = bytes[at..]
+                    .iter()
+                    .take_while(|&&b| class[b as usize])
+                    .count();
+                (len >= *min).then_some(at + len)
+            }
             Node::Leaf { dfa, ahead } => {
                 let end = self.search(*dfa, at, false)?;
                 match ahead {
@@ -278,6 +334,7 @@ impl Run<'_, '_> {
                 min,
                 rest,
                 needles: Some(needles),
+                literal,
                 ..
             } => {
                 let mut from = at;
@@ -300,7 +357,11 @@ impl Run<'_, '_> {
                     if checks > LAZY_CHECKS {
                         return None;
                     }
-                    if self.search(*rest, candidate, true).is_some() {
+                    let continues = match literal {
+                        Some(literal) => bytes[candidate..].starts_with(literal),
+                        None => self.search(*rest, candidate, true).is_some(),
+                    };
+                    if continues {
                         return Some(candidate);
                     }
                     from = candidate + 1;
@@ -314,6 +375,7 @@ impl Run<'_, '_> {
                 rest,
                 first,
                 needles: None,
+                ..
             } => {
                 let mut end = at;
                 let mut taken = 0u32;
@@ -350,42 +412,83 @@ impl Run<'_, '_> {
             Node::Concat(items) => items.iter().try_fold(at, |at, item| self.node(item, at)),
             Node::Alternation(alternatives) => {
                 let (last, earlier) = alternatives.split_last()?;
-                for (dfa, alternative) in earlier {
-                    if self.search(*dfa, at, true).is_some() {
-                        // The best match lies in the first alternative that matches at all.
-                        return self.node(alternative, at);
+                // The best match lies in the first alternative that matches at all.
+                for alternative in earlier {
+                    match self.attempt(alternative, at) {
+                        Attempt::Matched(end) => return Some(end),
+                        Attempt::Undecided => return None,
+                        Attempt::NoMatch => {}
                     }
                 }
                 // Only the last is left: no need to ask first.
-                self.node(&last.1, at)
+                self.node(&last.node, at)
             }
-            Node::Optional { greedy, dfa, node } => {
-                if *greedy && self.search(*dfa, at, true).is_some() {
-                    self.node(node, at)
-                } else {
-                    Some(at)
+            Node::Optional { greedy, tried } => {
+                if !*greedy {
+                    return Some(at);
+                }
+                match self.attempt(tried, at) {
+                    Attempt::Matched(end) => Some(end),
+                    Attempt::Undecided => None,
+                    Attempt::NoMatch => Some(at),
                 }
             }
-            Node::Repeat {
-                min,
-                max,
-                dfa,
-                node,
-            } => {
+            Node::Repeat { min, max, tried } => {
                 let mut at = at;
                 let mut count = 0u32;
-                while max.is_none_or(|max| count < max) && self.search(*dfa, at, true).is_some() {
-                    let end = self.node(node, at)?;
-                    if end == at {
+                while max.is_none_or(|max| count < max) {
+                    match self.attempt(tried, at) {
                         // Empty iterations are where engines disagree; let the general one decide.
-                        return None;
+                        Attempt::Matched(end) if end == at => return None,
+                        Attempt::Matched(end) => at = end,
+                        Attempt::Undecided => return None,
+                        Attempt::NoMatch => break,
                     }
-                    at = end;
                     count += 1;
                 }
                 (count >= *min).then_some(at)
             }
         }
+    }
+
+    /// Runs `tried` at `at`. Its automaton is asked only when the node fails, to tell "cannot
+    /// match" (slots put back as they were) from "undecided". A node matching on its own is
+    /// its own best match: the automaton would have said it matches, and the node then run.
+    fn attempt(&mut self, tried: &Tried, at: usize) -> Attempt {
+        if !tried.inside_repeat {
+            if let Some(end) = self.node(&tried.node, at) {
+                return Attempt::Matched(end);
+            }
+            if self.search(tried.dfa, at, true).is_some() {
+                return Attempt::Undecided;
+            }
+            for &group in &tried.groups {
+                self.slots[group] = None;
+            }
+            return Attempt::NoMatch;
+        }
+        if tried.groups.len() > SAVED_GROUPS {
+            return if self.search(tried.dfa, at, true).is_none() {
+                Attempt::NoMatch
+            } else {
+                self.node(&tried.node, at)
+                    .map_or(Attempt::Undecided, Attempt::Matched)
+            };
+        }
+        let mut saved = [None; SAVED_GROUPS];
+        for (slot, &group) in saved.iter_mut().zip(&tried.groups) {
+            *slot = self.slots[group];
+        }
+        if let Some(end) = self.node(&tried.node, at) {
+            return Attempt::Matched(end);
+        }
+        if self.search(tried.dfa, at, true).is_some() {
+            return Attempt::Undecided;
+        }
+        for (slot, &group) in saved.iter().zip(&tried.groups) {
+            self.slots[group] = *slot;
+        }
+        Attempt::NoMatch
     }
 
     /// A leaf with a folded one-character look-ahead reported `end` after the character it
@@ -428,18 +531,115 @@ pub(super) fn class_contains(class: &Class, c: char) -> bool {
     }
 }
 
-/// The bytes every match of `hir` starts with, when the set is known and no match is empty.
+/// The bytes a match of `hir` can start with, when no match is empty: a superset, with
+/// look-arounds read as matching anywhere.
 fn first_bytes(hir: &Hir) -> Option<Box<[bool; 256]>> {
-    let prefixes = regex_syntax::hir::literal::Extractor::new().extract(hir);
-    let literals = prefixes.literals()?;
-    if literals.is_empty() || literals.iter().any(|l| l.as_bytes().is_empty()) {
+    let mut table = Box::new([false; 256]);
+    (!first_set(hir, &mut table)).then_some(table)
+}
+
+/// Adds the bytes a match of `hir` can start with to `set`; returns whether it can be empty.
+fn first_set(hir: &Hir, set: &mut [bool; 256]) -> bool {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => true,
+        HirKind::Literal(literal) => {
+            set[literal.0[0] as usize] = true;
+            false
+        }
+        HirKind::Class(Class::Bytes(class)) => {
+            for range in class.ranges() {
+                set[range.start() as usize..=range.end() as usize].fill(true);
+            }
+            false
+        }
+        HirKind::Class(Class::Unicode(class)) => {
+            // UTF-8 lead bytes grow with the code point, so a range's lead bytes are those
+            // between its ends' (ASCII and the rest taken apart).
+            let lead = |c: char| {
+                let mut buffer = [0; 4];
+                c.encode_utf8(&mut buffer).as_bytes()[0] as usize
+            };
+            for range in class.ranges() {
+                let (start, end) = (range.start(), range.end());
+                if start.is_ascii() {
+                    set[start as usize..=(end as usize).min(0x7f)].fill(true);
+                }
+                if !end.is_ascii() {
+                    set[lead(start.max('\u{80}'))..=lead(end)].fill(true);
+                }
+            }
+            false
+        }
+        HirKind::Repetition(rep) => first_set(&rep.sub, set) || rep.min == 0,
+        HirKind::Capture(cap) => first_set(&cap.sub, set),
+        HirKind::Concat(items) => items.iter().all(|item| first_set(item, set)),
+        HirKind::Alternation(items) => {
+            // Every alternative adds its bytes, so no short-circuit.
+            let mut empty = false;
+            for item in items {
+                empty |= first_set(item, set);
+            }
+            empty
+        }
+    }
+}
+
+/// A greedy, unbounded repetition of at most one required ASCII-only class, as a run.
+fn ascii_run(rep: &regex_syntax::hir::Repetition) -> Option<Node> {
+    if !rep.greedy || rep.max.is_some() || rep.min > 1 {
+        return None;
+    }
+    let HirKind::Class(class) = rep.sub.kind() else {
+        return None;
+    };
+    let ascii = match class {
+        Class::Unicode(u) => u.ranges().iter().all(|r| r.end().is_ascii()),
+        Class::Bytes(b) => b.ranges().iter().all(|r| r.end().is_ascii()),
+    };
+    if !ascii {
         return None;
     }
     let mut table = Box::new([false; 256]);
-    for literal in literals {
-        table[literal.as_bytes()[0] as usize] = true;
+    for b in 0..0x80u8 {
+        table[b as usize] = class_contains(class, b as char);
     }
-    Some(table)
+    Some(Node::Run {
+        class: table,
+        min: rep.min as usize,
+    })
+}
+
+fn capture_indices(hir: &Hir, found: &mut Vec<usize>) {
+    match hir.kind() {
+        HirKind::Capture(cap) => {
+            found.push(cap.index as usize);
+            capture_indices(&cap.sub, found);
+        }
+        HirKind::Concat(items) | HirKind::Alternation(items) => {
+            for item in items {
+                capture_indices(item, found);
+            }
+        }
+        HirKind::Repetition(rep) => capture_indices(&rep.sub, found),
+        _ => {}
+    }
+}
+
+/// The capture groups of `hir` whose body is a composite field `native` recognises.
+fn find_native_fields(hir: &Hir, looks: &[LookAround], found: &mut Vec<(usize, Native)>) {
+    match hir.kind() {
+        HirKind::Capture(cap) => match native::recognise_field(&cap.sub, looks) {
+            Some(native) => found.push((cap.index as usize, native)),
+            None => find_native_fields(&cap.sub, looks, found),
+        },
+        HirKind::Concat(items) | HirKind::Alternation(items) => {
+            for item in items {
+                find_native_fields(item, looks, found);
+            }
+        }
+        HirKind::Repetition(rep) => find_native_fields(&rep.sub, looks, found),
+        _ => {}
+    }
 }
 
 /// `X*?`/`X+?` over a class, which [`Builder::lazy`] handles with the rest of the pattern.
@@ -629,6 +829,7 @@ impl Builder<'_> {
                 HirKind::Look(look) => Some(Node::Look(look_of(*look))),
                 HirKind::Empty => Some(Node::Concat(Vec::new())),
                 _ if native::recognise(hir).is_some() => native::recognise(hir).map(Node::Native),
+                HirKind::Repetition(rep) if ascii_run(rep).is_some() => ascii_run(rep),
                 _ => Some(Node::Leaf {
                     dfa: self.dfa(hir)?,
                     ahead: None,
@@ -640,6 +841,9 @@ impl Builder<'_> {
                 let index = cap.index as usize;
                 if let Some(look) = self.translated.looks.iter().position(|l| l.index == index) {
                     return Some(Node::Marker(look));
+                }
+                if let Some(&(_, native)) = self.native_fields.iter().find(|(i, _)| *i == index) {
+                    return Some(Node::Capture(index, Box::new(Node::Native(native))));
                 }
                 Some(Node::Capture(index, Box::new(self.node(&cap.sub, after)?)))
             }
@@ -671,16 +875,14 @@ impl Builder<'_> {
             HirKind::Alternation(alternatives) => {
                 let mut nodes = Vec::with_capacity(alternatives.len());
                 for alternative in alternatives {
-                    let dfa = self.dfa(alternative)?;
-                    nodes.push((dfa, self.node(alternative, after)?));
+                    nodes.push(self.tried(alternative, after)?);
                 }
                 Some(Node::Alternation(nodes))
             }
             HirKind::Repetition(rep) if rep.min == 0 && rep.max == Some(1) => {
                 Some(Node::Optional {
                     greedy: rep.greedy,
-                    dfa: self.dfa(&rep.sub)?,
-                    node: Box::new(self.node(&rep.sub, after)?),
+                    tried: Box::new(self.tried(&rep.sub, after)?),
                 })
             }
             HirKind::Repetition(rep) if rep.greedy => {
@@ -693,15 +895,31 @@ impl Builder<'_> {
                 });
                 let mut inner_after: Vec<&Hir> = vec![&repeated];
                 inner_after.extend_from_slice(after);
+                self.repeats += 1;
+                let tried = self.tried(&rep.sub, &inner_after);
+                self.repeats -= 1;
+                let mut tried = tried?;
+                // Each iteration after the first overwrites the one before.
+                tried.inside_repeat = true;
                 Some(Node::Repeat {
                     min: rep.min,
                     max: rep.max,
-                    dfa: self.dfa(&rep.sub)?,
-                    node: Box::new(self.node(&rep.sub, &inner_after)?),
+                    tried: Box::new(tried),
                 })
             }
             _ => None,
         }
+    }
+
+    fn tried(&mut self, hir: &Hir, after: &[&Hir]) -> Option<Tried> {
+        let mut groups = Vec::new();
+        capture_indices(hir, &mut groups);
+        Some(Tried {
+            dfa: self.dfa(hir)?,
+            node: self.node(hir, after)?,
+            groups: groups.into_boxed_slice(),
+            inside_repeat: self.repeats > 0,
+        })
     }
 
     /// `X*?` or `X+?` over one character class, with an automaton for what follows.
@@ -761,12 +979,17 @@ impl Builder<'_> {
         };
         let needles: Vec<u8> = (0..=255u8).filter(|&b| first[b as usize]).collect();
         let needles = (any && (1..=3).contains(&needles.len())).then(|| needles.into_boxed_slice());
+        let literal = match rest.kind() {
+            HirKind::Literal(literal) => Some(literal.0.clone()),
+            _ => None,
+        };
         Some(Node::Lazy {
             class: class.clone(),
             min: rep.min,
             rest: self.dfa(&rest)?,
             first,
             needles,
+            literal,
         })
     }
 

@@ -244,13 +244,13 @@ impl Matcher {
         mut each: impl FnMut(usize, Option<Range<usize>>),
     ) -> bool {
         if let Some(chain) = &self.chain {
-            let mut spans: smallvec::SmallVec<[Option<(usize, usize)>; 48]> =
-                smallvec::smallvec![None; chain.slot_count()];
-            if chain.run(haystack, &self.looks, &mut spans) {
+            let decided = chain.run(haystack, &self.looks, |spans| {
                 for (position, group) in self.groups.iter().enumerate() {
                     let span = spans[group.index].map(|(start, end)| start..end);
                     each(position, self.widen(haystack, group, span));
                 }
+            });
+            if decided {
                 return true;
             }
         }
@@ -282,10 +282,9 @@ impl Matcher {
     /// Whether the fast path (`chain.rs`) decides `haystack` on its own, for tests and
     /// benchmarks that want to know which engine ran.
     pub fn fast_path_decides(&self, haystack: &str) -> bool {
-        self.chain.as_ref().is_some_and(|chain| {
-            let mut spans = vec![None; chain.slot_count()];
-            chain.run(haystack, &self.looks, &mut spans)
-        })
+        self.chain
+            .as_ref()
+            .is_some_and(|chain| chain.run(haystack, &self.looks, |_| {}))
     }
 
     /// Whether the fast path, when it decides `haystack`, finds the spans the general engine
@@ -294,15 +293,17 @@ impl Matcher {
         let Some(chain) = &self.chain else {
             return true;
         };
-        let mut spans = vec![None; chain.slot_count()];
-        if !chain.run(haystack, &self.looks, &mut spans) {
+        let mut fast = Vec::new();
+        let decided = chain.run(haystack, &self.looks, |spans| {
+            fast = self
+                .groups
+                .iter()
+                .map(|g| self.widen(haystack, g, spans[g.index].map(|(s, e)| s..e)))
+                .collect();
+        });
+        if !decided {
             return true;
         }
-        let fast: Vec<_> = self
-            .groups
-            .iter()
-            .map(|g| self.widen(haystack, g, spans[g.index].map(|(s, e)| s..e)))
-            .collect();
         let mut general = Vec::new();
         self.general(haystack, |_, span| general.push(span)) && fast == general
     }

@@ -8,6 +8,7 @@
 //! and writes each capture as a zero-copy slice of the field it came from. See
 //! `docs/GROK.md` for the design and every deliberate difference from Logstash.
 
+mod address;
 mod chain;
 pub mod cli;
 pub mod convert;
@@ -18,6 +19,7 @@ pub mod library;
 pub mod matcher;
 mod native;
 pub mod plugin;
+mod timestamps;
 
 use std::path::PathBuf;
 

@@ -1,18 +1,23 @@
 //! Hand-written matchers for the library's most common fields, used by the fast path in
-//! place of a DFA when a piece is exactly one of them.
+//! place of automata when a piece is exactly one of them.
 //!
 //! Each returns the end of the piece's own leftmost-first match anchored at a position, the
-//! same answer its DFA would give (the differential suite checks this against Oniguruma), but
-//! scans with `memchr` or a tight byte loop instead of one table lookup per byte. A piece is
-//! recognised by comparing its syntax tree with the tree of the library definition, so a user
-//! pattern spelling the same regex differently simply keeps the DFA.
+//! same answer its automata would give (the differential suite checks this against
+//! Oniguruma), but scans with `memchr` or a tight byte loop instead of one table lookup per
+//! byte. A piece is recognised by comparing its syntax tree with the tree of the library
+//! definition, so a user pattern spelling the same regex differently, or a redefined
+//! sub-pattern, simply keeps the automata. The composite fields (addresses, timestamps) contain
+//! look-arounds, which appear as numbered marker groups; they are compared with each marker
+//! replaced by a description of its assertion, so the numbering does not matter.
 
 use std::sync::OnceLock;
 
 use regex_automata::util::look::LookMatcher;
-use regex_syntax::hir::Hir;
+use regex_syntax::hir::{Hir, HirKind};
 
-use super::dialect::translate;
+use super::dialect::{translate, LookAround};
+use super::expand::expand;
+use super::{address, timestamps, EcsCompatibility, PatternLibrary};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Native {
@@ -24,10 +29,22 @@ pub enum Native {
     Word,
     /// `[+-]?[0-9]+`: INT.
     Int,
+    /// `\b[1-9][0-9]*\b`: POSINT.
+    PosInt,
+    /// `\b[0-9]+\b`: NONNEGINT.
+    NonNegInt,
     /// BASE10NUM (NUMBER) after its look-behind: `[+-]?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)`.
     Number,
     /// QUOTEDSTRING after its look-behind: `"…"`, `'…'` or `` `…` `` with `\` escapes.
     Quoted,
+    /// IPORHOST (and SYSLOGHOST).
+    IpOrHost,
+    /// HTTPDATE.
+    HttpDate,
+    /// TIMESTAMP_ISO8601.
+    Iso8601,
+    /// SYSLOGTIMESTAMP.
+    SyslogTimestamp,
 }
 
 /// The library's definitions, as the dialect translates them, with their native matcher.
@@ -39,6 +56,8 @@ fn table() -> &'static [(Hir, Native)] {
             (r".*", Native::Rest),
             (r"\b\w+\b", Native::Word),
             (r"(?:[+-]?(?:[0-9]+))", Native::Int),
+            (r"\b[1-9][0-9]*\b", Native::PosInt),
+            (r"\b[0-9]+\b", Native::NonNegInt),
             (
                 r"(?>[+-]?(?:(?:[0-9]+(?:\.[0-9]+)?)|(?:\.[0-9]+)))",
                 Native::Number,
@@ -65,6 +84,88 @@ pub fn recognise(hir: &Hir) -> Option<Native> {
         .map(|(_, native)| *native)
 }
 
+/// The composite definitions as both built-in sets expand them, markers described.
+fn field_table() -> &'static [(Hir, Native)] {
+    static TABLE: OnceLock<Vec<(Hir, Native)>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table = Vec::new();
+        for mode in [EcsCompatibility::Disabled, EcsCompatibility::V1] {
+            let library = PatternLibrary::builtin(mode);
+            for (name, native) in [
+                ("IPORHOST", Native::IpOrHost),
+                ("HTTPDATE", Native::HttpDate),
+                ("TIMESTAMP_ISO8601", Native::Iso8601),
+                ("SYSLOGTIMESTAMP", Native::SyslogTimestamp),
+            ] {
+                let Ok(expanded) = expand(&format!("%{{{name}}}"), &library, true) else {
+                    continue;
+                };
+                let Ok(translated) = translate(&expanded) else {
+                    continue;
+                };
+                let Ok(hir) = regex_syntax::parse(&translated.regex) else {
+                    continue;
+                };
+                let hir = describe_markers(&hir, &translated.looks);
+                if !table.contains(&(hir.clone(), native)) {
+                    table.push((hir, native));
+                }
+            }
+        }
+        table
+    })
+}
+
+/// The native matcher for a capture group's body `hir` (in a pattern whose look-arounds are
+/// `looks`), if it is one of the recognised composite definitions.
+pub fn recognise_field(hir: &Hir, looks: &[LookAround]) -> Option<Native> {
+    let described = describe_markers(hir, looks);
+    field_table()
+        .iter()
+        .find(|(known, _)| *known == described)
+        .map(|(_, native)| *native)
+}
+
+/// `hir` with every look-around marker group replaced by a literal naming its assertion.
+fn describe_markers(hir: &Hir, looks: &[LookAround]) -> Hir {
+    match hir.kind() {
+        HirKind::Capture(cap) => match looks.iter().find(|l| l.index == cap.index as usize) {
+            // U+FFFF is a noncharacter: no real pattern spells this literal.
+            Some(look) => Hir::literal(
+                format!("\u{ffff}{}{}{}", look.ahead, look.negated, look.body).into_bytes(),
+            ),
+            None => Hir::capture(regex_syntax::hir::Capture {
+                index: cap.index,
+                name: cap.name.clone(),
+                sub: Box::new(describe_markers(&cap.sub, looks)),
+            }),
+        },
+        HirKind::Concat(items) => {
+            Hir::concat(items.iter().map(|h| describe_markers(h, looks)).collect())
+        }
+        HirKind::Alternation(items) => {
+            Hir::alternation(items.iter().map(|h| describe_markers(h, looks)).collect())
+        }
+        HirKind::Repetition(rep) => Hir::repetition(regex_syntax::hir::Repetition {
+            sub: Box::new(describe_markers(&rep.sub, looks)),
+            ..rep.clone()
+        }),
+        _ => hir.clone(),
+    }
+}
+
+/// Unicode `\b` at `at`, decided from the neighbouring bytes when both are ASCII (the
+/// common case, much cheaper than the Unicode tables).
+pub(super) fn word_boundary(bytes: &[u8], at: usize, looks: &LookMatcher) -> Option<bool> {
+    let before = at.checked_sub(1).map(|i| bytes[i]);
+    let after = bytes.get(at).copied();
+    if before.is_none_or(|b| b.is_ascii()) && after.is_none_or(|b| b.is_ascii()) {
+        let word = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
+        return Some(word(before) != word(after));
+    }
+    looks.is_word_unicode(bytes, at).ok()
+}
+
 fn digits(bytes: &[u8], at: usize) -> usize {
     bytes[at.min(bytes.len())..]
         .iter()
@@ -86,7 +187,7 @@ impl Native {
             }
             Native::Rest => Some(bytes.len()),
             Native::Word => {
-                if !looks.is_word_unicode(bytes, at).ok()? {
+                if !word_boundary(bytes, at, looks)? {
                     return None;
                 }
                 let len = bytes[at..]
@@ -95,12 +196,23 @@ impl Native {
                     .count();
                 // Every position inside the run lies between two word characters, so if the
                 // run's end is not a boundary no shorter run ends at one either.
-                (len > 0 && looks.is_word_unicode(bytes, at + len).ok()?).then_some(at + len)
+                (len > 0 && word_boundary(bytes, at + len, looks)?).then_some(at + len)
             }
             Native::Int => {
                 let sign = usize::from(matches!(bytes.get(at), Some(b'+' | b'-')));
                 let len = digits(bytes, at + sign);
                 (len > 0).then_some(at + sign + len)
+            }
+            Native::PosInt | Native::NonNegInt => {
+                if self == Native::PosInt && bytes.get(at) == Some(&b'0') {
+                    return None;
+                }
+                // No boundary lies between two digits, so only the whole run can end at one.
+                let len = digits(bytes, at);
+                (len > 0
+                    && word_boundary(bytes, at, looks)?
+                    && word_boundary(bytes, at + len, looks)?)
+                .then_some(at + len)
             }
             Native::Number => {
                 let start = at + usize::from(matches!(bytes.get(at), Some(b'+' | b'-')));
@@ -116,6 +228,10 @@ impl Native {
                     fraction(start).map(|n| start + 1 + n)
                 }
             }
+            Native::IpOrHost => address::ip_or_host(bytes, at, looks),
+            Native::HttpDate => timestamps::http_date(bytes, at),
+            Native::Iso8601 => timestamps::iso8601(bytes, at),
+            Native::SyslogTimestamp => timestamps::syslog_timestamp(bytes, at, looks),
             Native::Quoted => {
                 let quote = *bytes.get(at)?;
                 if !matches!(quote, b'"' | b'\'' | b'`') {
@@ -157,7 +273,7 @@ mod tests {
             let hir = regex_syntax::parse(&translate(source).unwrap().regex).unwrap();
             assert_eq!(recognise(&hir), Some(native), "{source}");
         }
-        assert_eq!(table().len(), 6, "every definition translates and parses");
+        assert_eq!(table().len(), 8, "every definition translates and parses");
         let other = regex_syntax::parse(&translate(r"\S*").unwrap().regex).unwrap();
         assert_eq!(recognise(&other), None);
     }
@@ -174,6 +290,10 @@ mod tests {
         );
         assert_eq!(end(Native::Int, "-12x"), Some(3));
         assert_eq!(end(Native::Int, "-x"), None);
+        assert_eq!(end(Native::PosInt, "4242]"), Some(4));
+        assert_eq!(end(Native::PosInt, "0242]"), None);
+        assert_eq!(end(Native::PosInt, "42a"), None);
+        assert_eq!(end(Native::NonNegInt, "0242 "), Some(4));
         assert_eq!(end(Native::Number, "1.5.2"), Some(3));
         assert_eq!(end(Native::Number, "1."), Some(1));
         assert_eq!(end(Native::Number, "-.5"), Some(3));
