@@ -271,7 +271,7 @@ fn api_reports_metrics_readiness_and_branch_counters_and_sigterm_drains() {
     let path = dir.path().join("out.ndjson");
     let config = format!(
         r#"input {{ generator {{ lines => ["a ERROR b", "all fine"] }} }}
-filter {{ if [message] =~ /ERROR/ {{ mutate {{ add_tag => ["error"] }} }} else if [fields][service] == "nginx" {{ drop {{}} }} }}
+filter {{ if [message] =~ /ERROR/ {{ mutate {{ add_tag => ["error"] }} }} else if [fields][service] == "nginx" {{ drop {{}} }} grok {{ match => {{ "message" => "%{{WORD:a}} ERROR %{{WORD:b}}" }} }} }}
 output {{ file {{ path => "{}" flush_interval => 0 }} }}"#,
         path.display()
     );
@@ -313,6 +313,15 @@ output {{ file {{ path => "{}" flush_interval => 0 }} }}"#,
     assert!(
         value("sluice_input_queue_wait_seconds_count{pipeline=\"main\"") > 0,
         "every hand-over to the queue is timed"
+    );
+    let grok = "{pipeline=\"main\",plugin=\"grok@config string:2\"}";
+    let (grok_in, grok_failed) = (
+        value(&format!("sluice_filter_events_in_total{grok}")),
+        value(&format!("sluice_filter_failures_total{grok}")),
+    );
+    assert!(
+        grok_failed > 0 && grok_failed < grok_in,
+        "\"all fine\" lines fail the grok, \"a ERROR b\" lines do not: {grok_failed} of {grok_in}"
     );
     let nginx_branch = "sluice_branch_matched_total{pipeline=\"main\",branch=\"filter@config string:2\",condition=\"[fields][service] == \\\"nginx\\\"\"}";
     assert_eq!(value(nginx_branch), 0, "the nginx branch never matches");

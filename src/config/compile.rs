@@ -191,6 +191,11 @@ impl Compiler<'_> {
                     "Events a filter passed on (dropped events are not counted).",
                     labels,
                 ),
+                failures: registry().counter(
+                    "sluice_filter_failures_total",
+                    "Events a filter did not apply to: grok without a match, a date or JSON it could not read (the event goes on, tagged).",
+                    labels,
+                ),
                 id,
                 filter,
                 common,

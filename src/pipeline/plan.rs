@@ -51,6 +51,8 @@ pub struct FilterNode {
     pub common: CommonOptions,
     pub events_in: Counter,
     pub events_out: Counter,
+    /// Events the filter did not apply to (grok without a match, a date it could not read…).
+    pub failures: Counter,
 }
 
 impl FilterNode {
@@ -61,7 +63,10 @@ impl FilterNode {
                 self.common.apply(event);
                 true
             }
-            Outcome::Failed => true,
+            Outcome::Failed => {
+                self.failures.inc();
+                true
+            }
             Outcome::Dropped => {
                 event.finalize(Delivery::Delivered);
                 false
