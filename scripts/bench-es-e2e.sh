@@ -20,6 +20,10 @@ export SLUICE_ES_HEAP=1g
 URL=http://127.0.0.1:$SLUICE_ES_PORT
 
 scripts/elasticsearch.sh start 1 >/dev/null
+# The disk is shared with every build on the machine: past Elasticsearch's low watermark (85 %)
+# a new index's shards are never allocated and the run would wait forever.
+curl -fsS -XPUT "$URL/_cluster/settings" -H 'Content-Type: application/json' \
+    -d '{"persistent":{"cluster.routing.allocation.disk.threshold_enabled":false}}' >/dev/null
 cargo build --release --quiet --bin sluice
 es_pid=$(cat "$SLUICE_ES_RUN/n1/es.pid")
 index=sluice-bench-$(date +%s)
