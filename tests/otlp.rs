@@ -311,6 +311,24 @@ fn sdk_spans_over_grpc_and_http_arrive_as_jaeger_spans() {
 }
 
 #[test]
+fn gzip_compressed_exports_over_both_transports() {
+    let sluice = Sluice::start("", "", FILE);
+    for (signal, protocol, address, field) in [
+        ("traces", "grpc", &sluice.grpc, "traceID"),
+        ("logs", "http", &sluice.http, "trace_id"),
+    ] {
+        let endpoint = format!("http://{address}");
+        let sent = sluice.send(&[signal, protocol, &endpoint, "3", "--gzip"]);
+        assert_eq!(
+            sent["result"], "SUCCESS",
+            "{signal} over {protocol}: {sent}"
+        );
+        let trace_id = sent["trace_id"].as_str().unwrap();
+        assert_eq!(sluice.with_trace_id(field, trace_id).len(), 3);
+    }
+}
+
+#[test]
 fn sdk_logs_over_grpc_and_http_go_through_filters_like_beats_events() {
     let filter = r#"if [level] == "ERROR" { grok { match => { "message" => "disk full on %{NOTSPACE:device}" } } }"#;
     let sluice = Sluice::start("", filter, FILE);

@@ -25,6 +25,15 @@ impl Text {
         Ok(Text(bytes))
     }
 
+    /// Wraps `bytes` if they are UTF-8, else hands them back (to keep as binary, say) without
+    /// the reference-count round trip a clone for [`Text::from_utf8`] would cost.
+    pub fn try_from_bytes(bytes: Bytes) -> Result<Text, Bytes> {
+        match std::str::from_utf8(&bytes) {
+            Ok(_) => Ok(Text(bytes)),
+            Err(_) => Err(bytes),
+        }
+    }
+
     /// Wraps `bytes` that the caller has already validated as UTF-8.
     ///
     /// # Safety

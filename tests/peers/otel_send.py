@@ -1,6 +1,7 @@
 """Exports spans or log records with the real OpenTelemetry Python SDK and its OTLP exporters.
 
 Usage: otel_send.py traces|logs grpc|http ENDPOINT COUNT [--timeout SECONDS] [--ca CA.pem]
+           [--gzip]
        otel_send.py raw-grpc ENDPOINT
        otel_send.py garbage-grpc ENDPOINT [SIZE]
 
@@ -8,7 +9,8 @@ Usage: otel_send.py traces|logs grpc|http ENDPOINT COUNT [--timeout SECONDS] [--
 attribute of every type, an event and an error status), `logs` COUNT log records through
 Python's `logging` inside a span, then hands them to the OTLP exporter in one `export` call,
 which returns only when the receiver has answered (after the exporter's own retries). With
-`--ca` the exporter speaks TLS (ENDPOINT is then https://) and trusts that CA. Prints
+`--ca` the exporter speaks TLS (ENDPOINT is then https://) and trusts that CA; with `--gzip`
+it compresses its requests. Prints
 one JSON line: the result (`SUCCESS` or `FAILURE`), the trace id, the service name and how long
 the export took.
 
@@ -77,30 +79,36 @@ def record_logs(count):
     return memory.get_finished_logs(), trace_id
 
 
-def exporter(signal, protocol, endpoint, timeout, ca):
+def exporter(signal, protocol, endpoint, timeout, ca, gzip):
     if protocol == "grpc":
+        import grpc
+
+        compression = grpc.Compression.Gzip if gzip else None
         if signal == "traces":
             from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as E
         else:
             from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter as E
         if ca is None:
-            return E(endpoint=endpoint, insecure=True, timeout=timeout)
-        import grpc
-
+            return E(endpoint=endpoint, insecure=True, timeout=timeout, compression=compression)
         with open(ca, "rb") as f:
             credentials = grpc.ssl_channel_credentials(root_certificates=f.read())
-        return E(endpoint=endpoint, insecure=False, credentials=credentials, timeout=timeout)
+        return E(endpoint=endpoint, insecure=False, credentials=credentials, timeout=timeout,
+                 compression=compression)
     if signal == "traces":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as E
     else:
         from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter as E
-    return E(endpoint=f"{endpoint}/v1/{signal}", timeout=timeout, certificate_file=ca)
+    from opentelemetry.exporter.otlp.proto.http import Compression
+
+    compression = Compression.Gzip if gzip else Compression.NoCompression
+    return E(endpoint=f"{endpoint}/v1/{signal}", timeout=timeout, certificate_file=ca,
+             compression=compression)
 
 
-def export(signal, protocol, endpoint, count, timeout, ca):
+def export(signal, protocol, endpoint, count, timeout, ca, gzip):
     items, trace_id = record_spans(count) if signal == "traces" else record_logs(count)
     started = time.monotonic()
-    result = exporter(signal, protocol, endpoint, timeout, ca).export(items)
+    result = exporter(signal, protocol, endpoint, timeout, ca, gzip).export(items)
     print(json.dumps({
         "result": result.name,
         "trace_id": format(trace_id, "032x"),
@@ -155,6 +163,9 @@ def main():
     if args[0] == "garbage-grpc":
         garbage_grpc(args[1], int(args[2]) if len(args) > 2 else 0)
         return
+    gzip = "--gzip" in args
+    if gzip:
+        args.remove("--gzip")
     options = {"--timeout": "10", "--ca": None}
     for name in options:
         if name in args:
@@ -162,7 +173,8 @@ def main():
             options[name] = args[at + 1]
             del args[at:at + 2]
     signal, protocol, endpoint, count = args
-    export(signal, protocol, endpoint, int(count), float(options["--timeout"]), options["--ca"])
+    export(signal, protocol, endpoint, int(count), float(options["--timeout"]), options["--ca"],
+           gzip)
 
 
 if __name__ == "__main__":

@@ -134,3 +134,72 @@ fn tls_settings(settings: &Settings) -> Result<Option<TlsSettings>, ConfigError>
     tls.handshake_timeout = Duration::from_millis(handshake_ms as u64);
     Ok(Some(tls))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ast::{Plugin, Statement};
+    use crate::config::load::load_str;
+
+    fn read(body: &str) -> Result<OtlpSettings, String> {
+        let text = format!("input {{ otlp {{ {body} }} }}");
+        let (_, config) = load_str("test", &text, false).map_err(|(_, e)| e).unwrap();
+        let plugin: Plugin = match &config.sections[0].body[0] {
+            Statement::Plugin(p) => p.clone(),
+            _ => panic!("not a plugin"),
+        };
+        let settings = Settings::new(&plugin, "input").map_err(|e| e.message)?;
+        let otlp = OtlpSettings::from_settings(&settings).map_err(|e| e.message)?;
+        settings.string("codec").map_err(|e| e.message)?;
+        settings.finish().map_err(|e| e.message)?;
+        Ok(otlp)
+    }
+
+    #[test]
+    fn defaults_are_the_collectors() {
+        assert_eq!(read("").unwrap(), OtlpSettings::default());
+        let s = read(
+            r#"host => "127.0.0.1" grpc_port => 14317 http_port => 0 max_request_bytes => 1024
+               max_decompressed_bytes => 4096 max_queue_wait_ms => 0"#,
+        )
+        .unwrap();
+        assert_eq!(s.grpc_address.to_string(), "127.0.0.1:14317");
+        assert_eq!(s.http_address.to_string(), "127.0.0.1:0");
+        assert_eq!(
+            (s.max_request_bytes, s.max_decompressed_bytes),
+            (1024, 4096)
+        );
+        assert_eq!(s.max_queue_wait, Duration::ZERO);
+    }
+
+    #[test]
+    fn tls_takes_the_beats_names() {
+        let s = read(
+            r#"ssl_enabled => true ssl_certificate => "c.pem" ssl_key => "k.pem"
+               ssl_certificate_authorities => ["ca.pem"] ssl_client_authentication => "optional"
+               ssl_supported_protocols => ["TLSv1.3"] ssl_handshake_timeout => 500"#,
+        )
+        .unwrap();
+        let tls = s.tls.unwrap();
+        assert_eq!(tls.certificate, PathBuf::from("c.pem"));
+        assert_eq!(tls.certificate_authorities, vec![PathBuf::from("ca.pem")]);
+        assert_eq!(
+            tls.client_authentication,
+            Some(ClientAuthentication::Optional)
+        );
+        assert_eq!(tls.supported_protocols, vec![TlsVersion::Tls13]);
+        assert_eq!(tls.handshake_timeout, Duration::from_millis(500));
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let error = |body| read(body).unwrap_err();
+        assert!(error(r#"host => "localhost""#).contains("IP address"));
+        assert!(error("grpc_port => 70000").contains("outside 0..=65535"));
+        assert!(error("max_request_bytes => 0").contains("outside"));
+        assert!(error(r#"ssl_certificate => "c.pem""#).contains("`ssl_enabled` is not true"));
+        assert!(error("ssl_enabled => true").contains("needs `ssl_certificate` and `ssl_key`"));
+        assert!(error(r#"ssl_supported_protocols => "SSLv3""#).contains("TLSv1.2"));
+        assert!(error("grcp_port => 1").contains("unknown setting `grcp_port`"));
+    }
+}

@@ -27,14 +27,6 @@ impl Signal {
             Signal::Logs => "logs",
         }
     }
-
-    /// What its items are called in answers.
-    pub fn items(self) -> &'static str {
-        match self {
-            Signal::Traces => "spans",
-            Signal::Logs => "log records",
-        }
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -102,9 +102,9 @@ fn scope_tags(scope: wire::InstrumentationScope) -> Vec<KeyValue> {
 /// `bytes` as text; when they are not UTF-8, `placeholder`, with the original bytes kept in
 /// a binary tag named after it (Jaeger's UTF-8 sanitizer).
 fn text_or(bytes: Bytes, placeholder: &'static str, tags: &mut Vec<KeyValue>) -> Text {
-    match Text::from_utf8(bytes.clone()) {
+    match Text::try_from_bytes(bytes) {
         Ok(text) => text,
-        Err(_) => {
+        Err(bytes) => {
             tags.push(KeyValue::new(
                 Text::from_static(placeholder),
                 TagValue::Binary(bytes),

@@ -15,9 +15,9 @@ use crate::traces::model::{KeyValue, TagValue};
 pub fn tag_value(value: Option<AnyValue>) -> TagValue {
     match value.and_then(|v| v.value) {
         None => TagValue::String(Text::default()),
-        Some(any_value::Value::String(s)) => match Text::from_utf8(s.clone()) {
+        Some(any_value::Value::String(s)) => match Text::try_from_bytes(s) {
             Ok(text) => TagValue::String(text),
-            Err(_) => TagValue::Binary(s),
+            Err(bytes) => TagValue::Binary(bytes),
         },
         Some(any_value::Value::Bool(b)) => TagValue::Bool(b),
         Some(any_value::Value::Int(i)) => TagValue::Int64(i),
@@ -38,11 +38,11 @@ pub fn push_tags(attributes: Vec<WireKeyValue>, tags: &mut Vec<KeyValue>) {
     let mut invalid_keys = 0;
     for attribute in attributes {
         let value = tag_value(attribute.value);
-        match Text::from_utf8(attribute.key.clone()) {
+        match Text::try_from_bytes(attribute.key) {
             Ok(key) => tags.push(KeyValue { key, value }),
-            Err(_) => {
+            Err(key) => {
                 invalid_keys += 1;
-                let mut raw = attribute.key.to_vec();
+                let mut raw = key.to_vec();
                 raw.push(b':');
                 match &value {
                     TagValue::Binary(b) => raw.extend_from_slice(b),
