@@ -32,12 +32,9 @@ export SLUICE_PYTHON="$PWD/$venv/bin/python"
 # target/peers/bin/ once (about 100 s cold; skipped when present).
 scripts/filebeat.sh
 
-# The OpenTelemetry Python SDK and its OTLP exporters, and telemetrygen for OTLP volume
-# (tests/otlp.rs).
+# The OpenTelemetry Python SDK and its OTLP exporters (tests/otlp.rs).
 SLUICE_OTEL_PYTHON="$(scripts/otel-python.sh | tail -n 1)"
 export SLUICE_OTEL_PYTHON
-SLUICE_TELEMETRYGEN="$(scripts/telemetrygen.sh | tail -n 1)"
-export SLUICE_TELEMETRYGEN
 
 # The real Jaeger clients tests/jaeger_input.rs drives (jaeger-client 4.8.0, the OpenTelemetry
 # Jaeger Thrift exporter 1.21.0), each in its own virtualenv under target/.
@@ -45,7 +42,9 @@ scripts/jaeger-peers.sh
 
 # The real Jaeger v2 that tests/jaeger_es.rs runs query-only against the test node: built once
 # from the Go module proxy into target/peers/bin (a few minutes cold, nothing when cached).
-scripts/jaeger.sh install jaeger >/dev/null
+# telemetrygen (OTLP volume in tests/otlp.rs) comes from the same script.
+peers_bin=$(scripts/jaeger.sh install all | tail -n 1)
+export SLUICE_TELEMETRYGEN="$peers_bin/telemetrygen"
 
 echo "== Kubernetes manifests, decoded strictly into k8s.io/api types"
 GOTOOLCHAIN=local go -C deploy/kubernetes/validate test -count=1 ./...
