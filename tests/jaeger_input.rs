@@ -546,7 +546,7 @@ fn hostile_datagrams_are_dropped_and_counted_and_good_ones_still_land() {
 
 #[test]
 fn the_http_collector_refuses_bad_requests_and_accepts_good_ones() {
-    let sluice = Sluice::start("max_request_size => 100000");
+    let sluice = Sluice::start("max_request_bytes => 100000");
     let thrift = [("Content-Type", "application/x-thrift")];
     let body = thrift_crate::bare_batch(&[span("http", 46, 5, NOW_US)], Extensions(true));
 
@@ -668,7 +668,7 @@ fn proto_process(service: &str) -> ProtoProcess {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn grpc_post_spans_is_answered_after_delivery_and_refuses_bad_batches() {
-    let sluice = Sluice::start("max_request_size => 100000");
+    let sluice = Sluice::start("max_request_bytes => 100000");
     let mut trace = [0u8; 16];
     trace[15] = 0x33;
     trace[0] = 0x01;

@@ -4,7 +4,7 @@
 //! Answers as Jaeger's collector does (`202 Accepted`; `400` for a wrong content type or a
 //! body that is not a batch), but only once the batch's receipt has resolved: a 202 means
 //! every output has durably taken the spans. When the pipeline has no room for the batch
-//! within `enqueue_timeout`, or an output failed it, the answer is `503` with `Retry-After`
+//! within `max_queue_wait_ms`, or an output failed it, the answer is `503` with `Retry-After`
 //! so the client sends again later.
 
 use std::time::Duration;
@@ -32,8 +32,8 @@ const RETRY_AFTER_SECONDS: &str = "5";
 pub struct Collector {
     pub sink: EventSink,
     pub metrics: EndpointMetrics,
-    pub max_request_size: usize,
-    pub enqueue_timeout: Duration,
+    pub max_request_bytes: usize,
+    pub max_queue_wait: Duration,
 }
 
 impl Handler for Collector {
@@ -86,17 +86,17 @@ impl Collector {
             (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too_big",
-                format!("the body is over {} bytes\n", self.max_request_size),
+                format!("the body is over {} bytes\n", self.max_request_bytes),
             )
         };
         let declared = request
             .headers()
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > self.max_request_size as u64) {
+        if declared.is_some_and(|n| n > self.max_request_bytes as u64) {
             return Err(too_large());
         }
-        let body = match Limited::new(request.into_body(), self.max_request_size)
+        let body = match Limited::new(request.into_body(), self.max_request_bytes)
             .collect()
             .await
         {
@@ -126,7 +126,7 @@ impl Collector {
         if events.is_empty() {
             return Ok(());
         }
-        let receipt = match tokio::time::timeout(self.enqueue_timeout, self.sink.send(events)).await
+        let receipt = match tokio::time::timeout(self.max_queue_wait, self.sink.send(events)).await
         {
             Ok(Ok(receipt)) => receipt,
             Ok(Err(_)) => return Err(unavailable("shutdown", "shutting down")),

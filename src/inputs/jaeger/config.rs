@@ -30,12 +30,12 @@ pub struct JaegerSettings {
     /// Decoded datagrams waiting for the pipeline; beyond this they are dropped, so a full
     /// pipeline never stops the socket being read (`udp_queue_size`, 1000).
     pub udp_queue_size: usize,
-    /// The largest HTTP body or gRPC message taken (`max_request_size`, 4 MiB as Jaeger's
+    /// The largest HTTP body or gRPC message taken (`max_request_bytes`, 4 MiB as Jaeger's
     /// gRPC limit).
-    pub max_request_size: usize,
+    pub max_request_bytes: usize,
     /// How long a request waits for room in the pipeline's queue before it is answered 503
-    /// (`enqueue_timeout`, seconds, 5).
-    pub enqueue_timeout: Duration,
+    /// (`max_queue_wait_ms`, 5 s).
+    pub max_queue_wait: Duration,
     /// Jaeger's `sampling_strategies` JSON file, re-read at start only.
     pub sampling_strategies_file: Option<PathBuf>,
     /// The probabilistic strategy served when there is no file (Jaeger's default, 0.001).
@@ -69,8 +69,12 @@ pub fn from_settings(s: &Settings) -> Result<JaegerSettings, ConfigError> {
         sampling: port("sampling_port", 5778)?,
         max_packet_size: s.integer_in("max_packet_size", 1..=65535, 65000)? as usize,
         udp_queue_size: s.integer_in("udp_queue_size", 1..=1_000_000, 1000)? as usize,
-        max_request_size: s.integer_in("max_request_size", 1..=1 << 30, 4 << 20)? as usize,
-        enqueue_timeout: Duration::from_secs(s.integer_in("enqueue_timeout", 1..=3600, 5)? as u64),
+        max_request_bytes: s.integer_in("max_request_bytes", 1..=1 << 30, 4 << 20)? as usize,
+        max_queue_wait: Duration::from_millis(s.integer_in(
+            "max_queue_wait_ms",
+            0..=3_600_000,
+            5000,
+        )? as u64),
         sampling_strategies_file: s.string("sampling_strategies_file")?.map(PathBuf::from),
         default_sampling_probability: probability(s)?,
         tls: tls(s)?,

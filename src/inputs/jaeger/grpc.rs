@@ -4,9 +4,9 @@
 //!
 //! The service is written out by hand (what `tonic-build` would generate for one unary
 //! method), so no protoc is needed. It answers `OK` only once the batch's receipt has
-//! resolved; `UNAVAILABLE` when the pipeline has no room within `enqueue_timeout` or an output
+//! resolved; `UNAVAILABLE` when the pipeline has no room within `max_queue_wait_ms` or an output
 //! failed the batch (clients retry); `INVALID_ARGUMENT` for a batch that cannot be read;
-//! messages over `max_request_size` are refused by tonic with `OUT_OF_RANGE`.
+//! messages over `max_request_bytes` are refused by tonic with `OUT_OF_RANGE`.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -35,7 +35,7 @@ pub const POST_SPANS: &str = "/jaeger.api_v2.CollectorService/PostSpans";
 struct Collector {
     sink: EventSink,
     metrics: EndpointMetrics,
-    enqueue_timeout: Duration,
+    max_queue_wait: Duration,
 }
 
 impl Collector {
@@ -56,7 +56,7 @@ impl Collector {
         if events.is_empty() {
             return Ok(PostSpansResponse {});
         }
-        let receipt = match tokio::time::timeout(self.enqueue_timeout, self.sink.send(events)).await
+        let receipt = match tokio::time::timeout(self.max_queue_wait, self.sink.send(events)).await
         {
             Ok(Ok(receipt)) => receipt,
             Ok(Err(_)) => return Err(refuse("shutdown", Status::unavailable("shutting down"))),
@@ -81,23 +81,23 @@ impl Collector {
 #[derive(Clone)]
 pub struct CollectorService {
     collector: Arc<Collector>,
-    max_request_size: usize,
+    max_request_bytes: usize,
 }
 
 impl CollectorService {
     pub fn new(
         sink: EventSink,
         metrics: EndpointMetrics,
-        enqueue_timeout: Duration,
-        max_request_size: usize,
+        max_queue_wait: Duration,
+        max_request_bytes: usize,
     ) -> CollectorService {
         CollectorService {
             collector: Arc::new(Collector {
                 sink,
                 metrics,
-                enqueue_timeout,
+                max_queue_wait,
             }),
-            max_request_size,
+            max_request_bytes,
         }
     }
 }
@@ -141,7 +141,7 @@ where
             return Box::pin(async { Ok(Status::unimplemented("").into_http()) });
         }
         let collector = self.collector.clone();
-        let max = self.max_request_size;
+        let max = self.max_request_bytes;
         Box::pin(async move {
             let mut grpc = Grpc::new(tonic_prost::ProstCodec::default())
                 .apply_max_message_size_config(Some(max), None);

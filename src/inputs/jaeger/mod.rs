@@ -127,8 +127,8 @@ impl Input for Jaeger {
                 let handler = Arc::new(Collector {
                     sink: ctx.sink(),
                     metrics: metrics(Endpoint::CollectorHttp),
-                    max_request_size: s.max_request_size,
-                    enqueue_timeout: s.enqueue_timeout,
+                    max_request_bytes: s.max_request_bytes,
+                    max_queue_wait: s.max_queue_wait,
                 });
                 tasks.spawn(http::serve(
                     listener,
@@ -141,8 +141,8 @@ impl Input for Jaeger {
                 let service = grpc::CollectorService::new(
                     ctx.sink(),
                     metrics(Endpoint::CollectorGrpc),
-                    s.enqueue_timeout,
-                    s.max_request_size,
+                    s.max_queue_wait,
+                    s.max_request_bytes,
                 );
                 tasks.spawn(grpc::serve(listener, acceptor, service, shutdown.clone()));
             }
