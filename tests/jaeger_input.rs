@@ -13,11 +13,10 @@
 #[path = "support/jaeger_thrift_crate.rs"]
 mod thrift_crate;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -30,6 +29,9 @@ use sluice::inputs::jaeger::proto::{
 };
 use sluice::traces::model::{KeyValue, Process, Span, TagValue};
 use thrift_crate::{Extensions, Wire};
+
+mod common;
+use common::process::{self, log_field};
 
 /// The Python of the virtualenv `venv` (under `target/`), checked to import `module`.
 fn python(venv: &str, module: &str) -> PathBuf {
@@ -54,19 +56,9 @@ fn peer(script: &str) -> String {
     format!("{}/tests/peers/{script}", env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A child process that is killed if the test fails before it ends.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// `sluice run` with one jaeger input (every endpoint on a free port) and the file output.
 struct Sluice {
-    _child: Running,
+    _process: process::Sluice,
     compact: u16,
     binary: u16,
     http: u16,
@@ -111,45 +103,23 @@ output {{ file {{ path => "{output}" flush_interval => 0 }} }}"#,
             strategies.display(),
         );
         let api = free_port();
-        let mut child = Running(
-            Command::new(env!("CARGO_BIN_EXE_sluice"))
-                .env_remove("RUST_LOG")
-                .args(["run", "--api.http.port", &api.to_string(), "-e", &config])
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap(),
-        );
-        let log = lines(child.0.stderr.take().unwrap());
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let process =
+            process::Sluice::start(&["run", "--api.http.port", &api.to_string(), "-e", &config]);
         let mut ports = std::collections::HashMap::new();
         // The sampling endpoint is logged last.
         while !ports.contains_key("sampling") {
-            let line = log
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                .expect("sluice logged its jaeger endpoints in time");
-            if line.contains("jaeger input listening") {
-                let field = |name: &str| {
-                    let rest = line.split(&format!("{name}=")).nth(1).unwrap();
-                    rest.split_whitespace()
-                        .next()
-                        .unwrap()
-                        .trim_matches('"')
-                        .to_owned()
-                };
-                let port: u16 = field("address")
-                    .rsplit(':')
-                    .next()
-                    .unwrap()
-                    .parse()
-                    .unwrap();
-                ports.insert(field("endpoint"), port);
-            }
+            let line = process.wait_for_log("jaeger input listening");
+            let field = |name| log_field(&line, name).expect(name);
+            let port: u16 = field("address")
+                .rsplit(':')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            ports.insert(field("endpoint"), port);
         }
-        // Keep draining the log so Sluice never blocks on a full pipe.
-        std::thread::spawn(move || for _ in log.iter() {});
         Sluice {
-            _child: child,
+            _process: process,
             compact: ports["thrift_compact"],
             binary: ports["thrift_binary"],
             http: ports["thrift_http"],
@@ -198,18 +168,6 @@ output {{ file {{ path => "{output}" flush_interval => 0 }} }}"#,
         let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
         socket.send_to(datagram, ("127.0.0.1", port)).unwrap();
     }
-}
-
-fn lines(reader: impl Read + Send + 'static) -> Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(reader).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    rx
 }
 
 /// One HTTP/1.1 request on its own connection: the status and the body.

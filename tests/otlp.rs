@@ -10,12 +10,11 @@
 //! exported by `scripts/test.sh` as `SLUICE_OTEL_PYTHON`); telemetrygen is built by
 //! `scripts/telemetrygen.sh` (`SLUICE_TELEMETRYGEN`).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
@@ -23,6 +22,9 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message;
 use serde_json::Value;
+
+mod common;
+use common::process::{self, log_field};
 
 /// The Python that has the SDK: `SLUICE_OTEL_PYTHON`, else the virtualenv of
 /// `scripts/otel-python.sh`.
@@ -48,19 +50,9 @@ fn python() -> PathBuf {
     python
 }
 
-/// A child process that is killed if the test fails before it ends.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// `sluice run` with an otlp input on free ports and the API on a free port.
 struct Sluice {
-    _child: Running,
+    _process: process::Sluice,
     grpc: String,
     http: String,
     api: String,
@@ -80,41 +72,14 @@ filter {{ {filter} }}
 output {{ {} }}"#,
             output.replace("OUT", &out.display().to_string())
         );
-        let mut child = Running(
-            Command::new(env!("CARGO_BIN_EXE_sluice"))
-                .env_remove("RUST_LOG")
-                .args(["run", "--api.http.port", "0", "-e", &config])
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap(),
-        );
-        let log = lines(child.0.stderr.take().unwrap());
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let field = |line: &str, name: &str| {
-            line.split(&format!(" {name}="))
-                .nth(1)
-                .map(|rest| rest.split_whitespace().next().unwrap().to_owned())
-        };
-        let (mut grpc, mut http, mut api) = (None, None, None);
-        while grpc.is_none() || api.is_none() {
-            let line = log
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                .expect("sluice logged no `otlp input listening` and API lines in time");
-            if line.contains("otlp input listening") {
-                grpc = field(&line, "grpc");
-                http = field(&line, "http");
-            } else if let Some(addr) = field(&line, "addr") {
-                api = Some(addr);
-            }
-        }
-        // Keep draining the log so Sluice never blocks on a full pipe.
-        std::thread::spawn(move || for _ in log {});
+        let process = process::Sluice::start(&["run", "--api.http.port", "0", "-e", &config]);
+        let [input, api] = process.wait_for_logs(["otlp input listening", "HTTP API listening"]);
+        let field = |line: &str, name| log_field(line, name).expect(name);
         Sluice {
-            _child: child,
-            grpc: grpc.unwrap(),
-            http: http.unwrap(),
-            api: api.unwrap(),
+            grpc: field(&input, "grpc"),
+            http: field(&input, "http"),
+            api: field(&api, "addr"),
+            _process: process,
             out,
             _dir: dir,
         }
@@ -219,18 +184,6 @@ impl Response {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("{e}: {:?}", String::from_utf8_lossy(&self.body)))
     }
-}
-
-fn lines(reader: impl std::io::Read + Send + 'static) -> Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(reader).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    rx
 }
 
 fn tag<'a>(doc: &'a Value, key: &str) -> &'a Value {

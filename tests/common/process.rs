@@ -55,6 +55,23 @@ impl Sluice {
         }
     }
 
+    /// Waits for a log line containing each of `texts`, whatever their order, and returns
+    /// them in the order asked.
+    pub fn wait_for_logs<const N: usize>(&self, texts: [&str; N]) -> [String; N] {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut found: [Option<String>; N] = std::array::from_fn(|_| None);
+        while found.iter().any(Option::is_none) {
+            let line = self
+                .log
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .unwrap_or_else(|_| panic!("sluice logged no lines with all of {texts:?} in time"));
+            if let Some(i) = (0..N).find(|&i| found[i].is_none() && line.contains(texts[i])) {
+                found[i] = Some(line);
+            }
+        }
+        found.map(Option::unwrap)
+    }
+
     /// SIGTERM; Sluice must drain and exit 0. Returns the log lines not read yet.
     pub fn terminate(&mut self) -> Vec<String> {
         let pid = self.child.id().to_string();
@@ -81,4 +98,10 @@ impl Drop for Sluice {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The value of ` name=` in a structured log line, quotes trimmed.
+pub fn log_field(line: &str, name: &str) -> Option<String> {
+    let rest = line.split(&format!(" {name}=")).nth(1)?;
+    Some(rest.split_whitespace().next()?.trim_matches('"').to_owned())
 }
