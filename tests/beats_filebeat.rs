@@ -141,12 +141,10 @@ http.enabled: false
     }
 
     /// The events written so far, keyed by their log file's name and line number, each with
-    /// how many times it was written.
+    /// how many times it was written. A last line still being written is left for later.
     fn written(&self) -> BTreeMap<(String, u64), (Value, usize)> {
-        let text = std::fs::read_to_string(self.path("filebeat.ndjson")).unwrap_or_default();
         let mut events: BTreeMap<(String, u64), (Value, usize)> = BTreeMap::new();
-        for line in text.lines() {
-            let event: Value = serde_json::from_str(line).unwrap();
+        for event in common::json_lines(&self.path("filebeat.ndjson")) {
             let message = event["message"].as_str().unwrap().to_owned();
             let mut words = message.split(' ');
             let (file, n) = (words.next().unwrap(), words.nth(1).unwrap());

@@ -102,14 +102,11 @@ output {{ file {{ path => "{}/%{{[@metadata][beat]}}.ndjson" flush_interval => {
     /// The events written for the `filebeat` beat, keyed by `log.offset`, each with how many
     /// times it was written.
     fn written(&self) -> BTreeMap<u64, (Value, usize)> {
-        let path = self.dir.path().join("filebeat.ndjson");
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
         let mut events: BTreeMap<u64, (Value, usize)> = BTreeMap::new();
-        for line in text.lines() {
-            let event: Value = serde_json::from_str(line).unwrap();
+        for event in common::json_lines(&self.dir.path().join("filebeat.ndjson")) {
             let offset = event["log"]["offset"]
                 .as_u64()
-                .unwrap_or_else(|| panic!("no log.offset in {line}"));
+                .unwrap_or_else(|| panic!("no log.offset in {event}"));
             events.entry(offset).or_insert((event, 0)).1 += 1;
         }
         events

@@ -132,11 +132,7 @@ output {{ file {{ path => "{output}" flush_interval => 0 }} }}"#,
 
     /// The span documents written so far.
     fn spans(&self) -> Vec<Value> {
-        let text =
-            std::fs::read_to_string(self.dir.path().join("spans.ndjson")).unwrap_or_default();
-        text.lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
+        common::json_lines(&self.dir.path().join("spans.ndjson"))
     }
 
     /// Waits until `done` holds for the spans written.

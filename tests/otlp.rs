@@ -113,11 +113,7 @@ output {{ {} }}"#,
 
     /// Every document in the output file so far.
     fn written(&self) -> Vec<Value> {
-        std::fs::read_to_string(&self.out)
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
+        common::json_lines(&self.out)
     }
 
     fn with_trace_id(&self, field: &str, trace_id: &str) -> Vec<Value> {

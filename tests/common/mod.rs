@@ -17,7 +17,7 @@ pub mod pki;
 pub mod process;
 pub mod pylogbeat;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -139,4 +139,14 @@ pub async fn count(index: &str, query: &str) -> u64 {
     v["count"]
         .as_u64()
         .unwrap_or_else(|| panic!("count of {index}: {v}"))
+}
+
+/// The JSON lines a file output has written to `path` so far. A last line without its newline
+/// is still being written and is left for the next read.
+pub fn json_lines(path: &Path) -> Vec<Json> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.split_inclusive('\n')
+        .filter(|line| line.ends_with('\n'))
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect()
 }
