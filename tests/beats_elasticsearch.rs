@@ -26,6 +26,17 @@ fn flood_stage_block(value: &str) -> String {
     format!(r#"{{"index.blocks.read_only_allow_delete":{value}}}"#)
 }
 
+/// Turns Elasticsearch's disk monitor off (`false`) or back to its default (`null`). While it
+/// runs, it lifts a flood-stage block by itself within seconds whenever the disk has room,
+/// which would end the test's block early on any machine with free disk.
+async fn disk_monitor(value: &str) {
+    let body = format!(
+        r#"{{"persistent":{{"cluster.routing.allocation.disk.threshold_enabled":{value}}}}}"#
+    );
+    let answer = es(Method::PUT, "/_cluster/settings", Some(&body)).await;
+    assert_eq!(answer["acknowledged"], true, "{answer}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_beats_ack_waits_until_elasticsearch_has_taken_the_events() {
     let index = unique("beats-ack");
@@ -36,6 +47,7 @@ async fn the_beats_ack_waits_until_elasticsearch_has_taken_the_events() {
     )
     .await;
     assert_eq!(created["acknowledged"], true, "{created}");
+    disk_monitor("false").await;
     let blocked = es(
         Method::PUT,
         &format!("/{index}/_settings"),
@@ -95,6 +107,7 @@ async fn the_beats_ack_waits_until_elasticsearch_has_taken_the_events() {
     )
     .await;
     assert_eq!(lifted["acknowledged"], true, "{lifted}");
+    disk_monitor("null").await;
     let lines: Vec<String> = acks.iter().collect();
     assert!(client.wait().unwrap().success(), "{lines:?}");
     let summary: Json = serde_json::from_str(lines.last().unwrap()).unwrap();
