@@ -187,11 +187,20 @@ impl Registry {
             }
         };
         assert_eq!(family.kind, kind, "metric {name} registered with two types");
-        let owned: Vec<(&'static str, String)> =
-            labels.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
-        if let Some((_, cell)) = family.series.iter().find(|(l, _)| *l == owned) {
+        // Compared borrowed: a series looked up per request or per error allocates nothing
+        // once it exists.
+        let same = |series: &[(&'static str, String)]| {
+            series.len() == labels.len()
+                && series
+                    .iter()
+                    .zip(labels)
+                    .all(|((k, v), (key, value))| k == key && v == value)
+        };
+        if let Some((_, cell)) = family.series.iter().find(|(l, _)| same(l)) {
             return cell.share();
         }
+        let owned: Vec<(&'static str, String)> =
+            labels.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
         let cell = make();
         let shared = cell.share();
         family.series.push((owned, cell));
