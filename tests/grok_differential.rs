@@ -49,6 +49,24 @@ impl Ours {
         });
         matched.then_some(fields)
     }
+
+    /// Field names written both by an inline `(?<name>…)` group and by another group. The
+    /// crate maps such a name to its last group only (`src/onig.rs`: the highest index wins),
+    /// so Oniguruma's value for it is read from a group that may not have taken part.
+    fn inline_names_written_twice(&self) -> Vec<&str> {
+        let groups = self.matcher.groups();
+        let field = |name: &str| -> String {
+            let mut parts = name.split(':');
+            let syntax = parts.next().unwrap();
+            parts.next().unwrap_or(syntax).to_owned()
+        };
+        groups
+            .iter()
+            .filter(|g| !g.name.contains(':'))
+            .map(|g| g.name.as_str())
+            .filter(|name| groups.iter().filter(|g| field(&g.name) == *name).count() > 1)
+            .collect()
+    }
 }
 
 struct Oracle {
@@ -88,10 +106,21 @@ impl Oracle {
     }
 }
 
+/// The pattern sets one comparison needs.
+struct Libraries {
+    /// Sluice's library for the mode, as shipped.
+    ours: PatternLibrary,
+    /// Upstream's text of the same set read by Sluice, only to generate lines from upstream's
+    /// formulation too: a branch our formulation lost would otherwise never be exercised.
+    upstream: PatternLibrary,
+    /// Oniguruma loaded with upstream's text plus Sluice's extras.
+    oracle: grok::Grok,
+}
+
 /// Sluice's library for `mode`, and the oracle loaded with upstream's text of the same set
 /// (`fixtures/grok/upstream/`) plus Sluice's extras: the suite checks that our files match
 /// what upstream's match.
-fn libraries(mode: EcsCompatibility) -> (PatternLibrary, grok::Grok) {
+fn libraries(mode: EcsCompatibility) -> Libraries {
     let ours = PatternLibrary::builtin(mode);
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/grok/upstream")
@@ -109,8 +138,10 @@ fn libraries(mode: EcsCompatibility) -> (PatternLibrary, grok::Grok) {
             .iter()
             .map(|(_, text)| (*text).to_owned()),
     );
+    let mut upstream = PatternLibrary::empty();
     let mut oracle = grok::Grok::empty();
     for text in &texts {
+        upstream.add_file_text(text);
         for line in text.lines() {
             let line = line.trim_start();
             if line.starts_with('#') {
@@ -123,7 +154,11 @@ fn libraries(mode: EcsCompatibility) -> (PatternLibrary, grok::Grok) {
             }
         }
     }
-    (ours, oracle)
+    Libraries {
+        ours,
+        upstream,
+        oracle,
+    }
 }
 
 /// Patterns whose results may differ from Oniguruma by design, with the reason; see
@@ -133,6 +168,11 @@ const KNOWN: &[(&str, &str)] = &[(
     "oracle quirk: the grok crate does not expand the `%{` in `%%{CISCOTAG:ciscotag}`, \
      so Oniguruma never matches; jls-grok and Sluice read a literal `%` then the reference",
 )];
+
+/// Lines that differ only in a field written both by an inline `(?<name>…)` group and by
+/// another group (BACULA_LOGLINE's `berror`); see `Ours::inline_names_written_twice`.
+const REPEATED_INLINE_NAME: &str =
+    "oracle quirk: the crate reads a name written by several groups from its last group only";
 
 // ---------------------------------------------------------------------------------------
 // Line generation from the translated regex.
@@ -240,6 +280,17 @@ impl Tally {
         if a == b {
             return;
         }
+        if let (Some(mut a), Some(mut b)) = (a.clone(), b.clone()) {
+            let repeated = ours.inline_names_written_twice();
+            for name in &repeated {
+                a.remove(*name);
+                b.remove(*name);
+            }
+            if !repeated.is_empty() && a == b {
+                *self.known.entry(REPEATED_INLINE_NAME).or_default() += 1;
+                return;
+            }
+        }
         if let Some((name, _)) = KNOWN.iter().find(|(name, _)| pattern.contains(name)) {
             *self.known.entry(name).or_default() += 1;
             return;
@@ -271,7 +322,11 @@ impl Tally {
 #[test]
 fn every_library_pattern_agrees_with_oniguruma_on_generated_lines() {
     for mode in [EcsCompatibility::Disabled, EcsCompatibility::V1] {
-        let (library, oracle_library) = libraries(mode);
+        let Libraries {
+            ours: library,
+            upstream,
+            oracle: oracle_library,
+        } = libraries(mode);
         let mut names: Vec<&str> = library.names().collect();
         names.sort();
         let mut tally = Tally::default();
@@ -284,14 +339,18 @@ fn every_library_pattern_agrees_with_oniguruma_on_generated_lines() {
                 continue;
             };
             let ours = Ours::new(&pattern, &library);
-            let expanded = expand(&pattern, &library, true).unwrap();
-            let hir = regex_syntax::parse(&translate(&expanded).unwrap().regex).unwrap();
-            for _ in 0..12 {
-                let mut line = String::new();
-                generate(&hir, &mut rng, &mut line);
-                tally.compare(&pattern, &line, &ours, &oracle);
-                let miss = near_miss(&line, &mut rng);
-                tally.compare(&pattern, &miss, &ours, &oracle);
+            // Lines from our formulation and from upstream's, so that neither has a branch
+            // the other's lines never reach.
+            for source in [&library, &upstream] {
+                let expanded = expand(&pattern, source, true).unwrap();
+                let hir = regex_syntax::parse(&translate(&expanded).unwrap().regex).unwrap();
+                for _ in 0..12 {
+                    let mut line = String::new();
+                    generate(&hir, &mut rng, &mut line);
+                    tally.compare(&pattern, &line, &ours, &oracle);
+                    let miss = near_miss(&line, &mut rng);
+                    tally.compare(&pattern, &miss, &ours, &oracle);
+                }
             }
         }
         tally.check(&format!("{mode:?}"));
@@ -339,7 +398,11 @@ fn native_fields_agree_with_oniguruma() {
         "2026-11-24T16:25: x",
     ];
     for mode in [EcsCompatibility::Disabled, EcsCompatibility::V1] {
-        let (library, oracle_library) = libraries(mode);
+        let Libraries {
+            ours: library,
+            oracle: oracle_library,
+            ..
+        } = libraries(mode);
         let mut tally = Tally::default();
         let mut rng = Rng(0x2545_f491_4f6c_dd1d);
         for field in FIELDS {
@@ -423,7 +486,11 @@ const FIXTURES: &[(&str, &[&str])] = &[
 fn fixture_corpus_matches_and_agrees_with_oniguruma() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/grok");
     for mode in [EcsCompatibility::Disabled, EcsCompatibility::V1] {
-        let (library, oracle_library) = libraries(mode);
+        let Libraries {
+            ours: library,
+            oracle: oracle_library,
+            ..
+        } = libraries(mode);
         let mut tally = Tally::default();
         let mut unmatched = Vec::new();
         for (file, patterns) in FIXTURES {
