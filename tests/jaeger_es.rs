@@ -27,7 +27,7 @@ use sluice::traces::model::{KeyValue, Process, RefType, Span, SpanLog, SpanRef, 
 use tokio::sync::mpsc;
 
 mod common;
-use common::jaeger::{documents, JaegerQuery};
+use common::jaeger::{documents, Jaeger};
 use common::{es, node, unique};
 
 /// Hands its batches to the pipeline and reports each receipt.
@@ -257,7 +257,7 @@ fn tag<'j>(tags: &'j Json, key: &str) -> Option<&'j Json> {
 }
 
 /// Everything Jaeger Query shows of the fixture, checked against what was sent.
-fn check_jaeger_reads_the_fixture(jaeger: &JaegerQuery, f: &Fixture) {
+fn check_jaeger_reads_the_fixture(jaeger: &Jaeger, f: &Fixture) {
     let services = jaeger.get("/api/services");
     assert_eq!(services["data"], json!(["mangakai-backend"]), "{services}");
     let operations = jaeger.get("/api/services/mangakai-backend/operations");
@@ -436,7 +436,10 @@ async fn jaeger_query_reads_spans_written_through_a_pipeline() {
         .unwrap();
     assert_eq!(root["startTimeMillis"], (fixture.start + 1000) / 1000);
     assert_eq!(root["flags"], 1);
-    assert!(root.get("tag").is_none() && root.get("parentSpanID").is_none());
+    assert!(root.get("parentSpanID").is_none());
+    // Jaeger v2 always writes `span.kind` and `error` as fields, and so do we.
+    assert_eq!(root["tag"], json!({"span@kind": "server"}));
+    assert!(tag(&root["tags"], "span.kind").is_none());
     let db = docs
         .iter()
         .find(|d| d["spanID"] == "0000000000000002")
@@ -445,7 +448,7 @@ async fn jaeger_query_reads_spans_written_through_a_pipeline() {
     let all = serde_json::to_string(&docs).unwrap();
     assert!(!all.contains("hunter2"));
 
-    let jaeger = JaegerQuery::start(&prefix, "@");
+    let jaeger = Jaeger::query(&prefix, "@");
     check_jaeger_reads_the_fixture(&jaeger, &fixture);
 }
 
@@ -468,7 +471,10 @@ async fn jaeger_query_reads_tags_written_as_fields() {
         .iter()
         .find(|d| d["spanID"] == "0000000000000001")
         .unwrap();
-    assert_eq!(root["tag"], json!({"http@status_code": 200}));
+    assert_eq!(
+        root["tag"],
+        json!({"http@status_code": 200, "span@kind": "server"})
+    );
     assert!(tag(&root["tags"], "http.status_code").is_none());
     assert!(
         tag(&root["tags"], "payload.digest").is_some(),
@@ -497,7 +503,7 @@ async fn jaeger_query_reads_tags_written_as_fields() {
     );
 
     // Everything reads back the same, the elevated tags merged in with their dots.
-    let jaeger = JaegerQuery::start(&format!("{prefix}-"), "@");
+    let jaeger = Jaeger::query(&format!("{prefix}-"), "@");
     check_jaeger_reads_the_fixture(&jaeger, &fixture);
 
     // All tags as fields, with another dot replacement.
@@ -525,7 +531,7 @@ async fn jaeger_query_reads_tags_written_as_fields() {
         2,
         "log fields stay"
     );
-    let jaeger = JaegerQuery::start(&prefix, "__");
+    let jaeger = Jaeger::query(&prefix, "__");
     check_jaeger_reads_the_fixture(&jaeger, &fixture);
 }
 
