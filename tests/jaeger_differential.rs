@@ -372,13 +372,14 @@ fn start_sluice(prefix: &str) -> (Sluice, String) {
     (sluice, http)
 }
 
-/// Waits until Jaeger's asynchronous writer has stored `spans` span documents under `prefix`.
-async fn stored(prefix: &str, spans: usize) -> (Vec<Json>, Vec<Json>) {
+/// Waits until Jaeger's asynchronous writer has stored `spans` span documents and `services`
+/// service documents under `prefix` (or a minute passed).
+async fn stored(prefix: &str, spans: usize, services: usize) -> (Vec<Json>, Vec<Json>) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let (docs, services) = documents(prefix).await;
-        if docs.len() >= spans || Instant::now() > deadline {
-            return (docs, services);
+        let (docs, service_docs) = documents(prefix).await;
+        if (docs.len() >= spans && service_docs.len() >= services) || Instant::now() > deadline {
+            return (docs, service_docs);
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
@@ -514,7 +515,13 @@ async fn sluice_writes_what_jaegers_own_writer_writes() {
     );
 
     let (ours, our_services) = documents(&format!("{ours_prefix}-")).await;
-    let (theirs, their_services) = stored(&format!("{theirs_prefix}-"), SPANS).await;
+    assert_eq!(
+        ours.len(),
+        SPANS,
+        "Sluice answered once every span was stored"
+    );
+    let (theirs, their_services) =
+        stored(&format!("{theirs_prefix}-"), SPANS, our_services.len()).await;
     assert_eq!(theirs.len(), SPANS, "Jaeger stored every span");
     assert_same_spans(&theirs, &ours);
     assert_eq!(
