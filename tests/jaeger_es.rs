@@ -7,7 +7,9 @@
 //!
 //! The pipeline is compiled from configuration text (filters and the output as a user writes
 //! them); its input is a test input that hands prepared spans to the pipeline, since the span
-//! endpoints are inputs of their own.
+//! endpoints are inputs of their own. One test chains everything instead: the seed's own
+//! tracer, Python `jaeger-client` 4.8.0 configured as its `jaeger_config.py`, sends to the real
+//! `sluice` binary as its agent, and Jaeger Query reads what Sluice stored.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -27,7 +29,8 @@ use sluice::traces::model::{KeyValue, Process, RefType, Span, SpanLog, SpanRef, 
 use tokio::sync::mpsc;
 
 mod common;
-use common::jaeger::{documents, JaegerQuery};
+use common::jaeger::{documents, Jaeger};
+use common::process::{log_field, Sluice};
 use common::{es, node, unique};
 
 /// Hands its batches to the pipeline and reports each receipt.
@@ -257,7 +260,7 @@ fn tag<'j>(tags: &'j Json, key: &str) -> Option<&'j Json> {
 }
 
 /// Everything Jaeger Query shows of the fixture, checked against what was sent.
-fn check_jaeger_reads_the_fixture(jaeger: &JaegerQuery, f: &Fixture) {
+fn check_jaeger_reads_the_fixture(jaeger: &Jaeger, f: &Fixture) {
     let services = jaeger.get("/api/services");
     assert_eq!(services["data"], json!(["mangakai-backend"]), "{services}");
     let operations = jaeger.get("/api/services/mangakai-backend/operations");
@@ -436,7 +439,10 @@ async fn jaeger_query_reads_spans_written_through_a_pipeline() {
         .unwrap();
     assert_eq!(root["startTimeMillis"], (fixture.start + 1000) / 1000);
     assert_eq!(root["flags"], 1);
-    assert!(root.get("tag").is_none() && root.get("parentSpanID").is_none());
+    assert!(root.get("parentSpanID").is_none());
+    // Jaeger v2 always writes `span.kind` and `error` as fields, and so do we.
+    assert_eq!(root["tag"], json!({"span@kind": "server"}));
+    assert!(tag(&root["tags"], "span.kind").is_none());
     let db = docs
         .iter()
         .find(|d| d["spanID"] == "0000000000000002")
@@ -445,7 +451,7 @@ async fn jaeger_query_reads_spans_written_through_a_pipeline() {
     let all = serde_json::to_string(&docs).unwrap();
     assert!(!all.contains("hunter2"));
 
-    let jaeger = JaegerQuery::start(&prefix, "@");
+    let jaeger = Jaeger::query(&prefix, "@");
     check_jaeger_reads_the_fixture(&jaeger, &fixture);
 }
 
@@ -468,7 +474,10 @@ async fn jaeger_query_reads_tags_written_as_fields() {
         .iter()
         .find(|d| d["spanID"] == "0000000000000001")
         .unwrap();
-    assert_eq!(root["tag"], json!({"http@status_code": 200}));
+    assert_eq!(
+        root["tag"],
+        json!({"http@status_code": 200, "span@kind": "server"})
+    );
     assert!(tag(&root["tags"], "http.status_code").is_none());
     assert!(
         tag(&root["tags"], "payload.digest").is_some(),
@@ -497,7 +506,7 @@ async fn jaeger_query_reads_tags_written_as_fields() {
     );
 
     // Everything reads back the same, the elevated tags merged in with their dots.
-    let jaeger = JaegerQuery::start(&format!("{prefix}-"), "@");
+    let jaeger = Jaeger::query(&format!("{prefix}-"), "@");
     check_jaeger_reads_the_fixture(&jaeger, &fixture);
 
     // All tags as fields, with another dot replacement.
@@ -525,7 +534,7 @@ async fn jaeger_query_reads_tags_written_as_fields() {
         2,
         "log fields stay"
     );
-    let jaeger = JaegerQuery::start(&prefix, "__");
+    let jaeger = Jaeger::query(&prefix, "__");
     check_jaeger_reads_the_fixture(&jaeger, &fixture);
 }
 
@@ -655,4 +664,151 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf29ce484222325, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
     })
+}
+
+/// Python `jaeger-client` 4.8.0 (`scripts/jaeger-peers.sh` puts it in
+/// `target/jaeger-client-venv`) configured exactly as the seed's `tracing/jaeger_config.py`:
+/// const sampler, `reporter_batch_size` 1, and no `local_agent`, so it sends to the agent on
+/// localhost 6831/udp and would ask 5778 for sampling. Sluice listens on those very ports as
+/// that agent, writes through `schema => jaeger`, and Jaeger Query reads the traces back with
+/// their tags and `log_kv` logs, and finds them by a tag, a log field and an elevated tag.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_seeds_jaeger_client_through_sluice_into_jaeger_query() {
+    let prefix = unique("jq-seed");
+    let sluice = Sluice::run(&format!(
+        r#"input {{ jaeger {{ host => "127.0.0.1" thrift_compact_port => 6831 sampling_port => 5778
+                 thrift_binary_port => false thrift_http_port => false grpc_port => false }} }}
+           output {{ elasticsearch {{ schema => jaeger {} index_prefix => "{prefix}"
+               span_shards => 1 span_replicas => 0 service_shards => 1 service_replicas => 0 }} }}"#,
+        connection()
+    ));
+    // The sampling endpoint is logged last; a port in use fails the run before that.
+    while log_field(&sluice.wait_for_log("jaeger input listening"), "endpoint").as_deref()
+        != Some("sampling")
+    {}
+
+    let python = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/target/jaeger-client-venv/bin/python"
+    );
+    let out = std::process::Command::new(python)
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/peers/jaeger_client_send.py"
+        ))
+        .args(["seed", "-", "-", "mangakai-backend", "3"])
+        .output()
+        .expect("jaeger-client's virtualenv: run scripts/jaeger-peers.sh once");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sent: Json = serde_json::from_slice(&out.stdout).unwrap();
+    let trace_ids: Vec<String> = sent["trace_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(trace_ids.len(), 3);
+
+    // UDP has no answer: wait until the six spans are stored.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while documents(&format!("{prefix}-")).await.0.len() < 6 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the spans never reached Elasticsearch"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    let jaeger = Jaeger::query(&prefix, "@");
+    assert_eq!(
+        jaeger.get("/api/services")["data"],
+        json!(["mangakai-backend"])
+    );
+    let mut operations: Vec<String> = jaeger.get("/api/services/mangakai-backend/operations")
+        ["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o.as_str().unwrap().to_owned())
+        .collect();
+    operations.sort();
+    assert_eq!(operations, ["GET /api/manga", "db.query"]);
+
+    // jaeger-client's ids are 64-bit: stored as 32 hex digits, shown by Jaeger Query as 16.
+    let shown = |id: &str| id.strip_prefix("0000000000000000").unwrap().to_owned();
+    for (i, id) in trace_ids.iter().enumerate() {
+        let trace = &jaeger.get(&format!("/api/traces/{id}"))["data"][0];
+        let id = shown(id);
+        assert_eq!(trace["traceID"], id);
+        let spans = trace["spans"].as_array().unwrap();
+        assert_eq!(spans.len(), 2, "trace {id}");
+        let root = spans
+            .iter()
+            .find(|s| s["operationName"] == "GET /api/manga")
+            .unwrap();
+        let child = spans
+            .iter()
+            .find(|s| s["operationName"] == "db.query")
+            .unwrap();
+        assert_eq!(
+            child["references"],
+            json!([{"refType": "CHILD_OF", "traceID": id, "spanID": root["spanID"]}])
+        );
+        let tags = &root["tags"];
+        assert_eq!(tag(tags, "component").unwrap()["value"], "flask");
+        assert_eq!(
+            tag(tags, "http.status_code"),
+            Some(&json!({"key": "http.status_code", "type": "int64", "value": 500}))
+        );
+        assert_eq!(tag(tags, "error").unwrap()["value"], true);
+        assert_eq!(tag(tags, "manga.score").unwrap()["value"], 9.5);
+        assert_eq!(tag(tags, "sampler.type").unwrap()["value"], "const");
+        assert_eq!(
+            tag(&child["tags"], "db.statement").unwrap()["value"],
+            format!("SELECT * FROM manga WHERE id = {i}")
+        );
+        let log = &child["logs"][0];
+        assert_eq!(tag(&log["fields"], "event").unwrap()["value"], "cache miss");
+        assert_eq!(
+            tag(&log["fields"], "key").unwrap()["value"],
+            format!("manga:{i}")
+        );
+        let process = &trace["processes"][root["processID"].as_str().unwrap()];
+        assert_eq!(process["serviceName"], "mangakai-backend");
+        assert_eq!(
+            tag(&process["tags"], "jaeger.version").unwrap()["value"],
+            "Python-4.8.0"
+        );
+        assert!(tag(&process["tags"], "hostname").is_some());
+    }
+
+    // Searches: a span tag, a log_kv field (nested `logs.fields`), an elevated tag (`tag.error`).
+    let now = now_us();
+    let search = |tags: &str| -> Vec<String> {
+        let found = jaeger.get(&format!(
+            "/api/traces?service=mangakai-backend&tags={tags}&start={}&end={}&limit=20",
+            now - 3_600_000_000,
+            now + 60_000_000
+        ));
+        let mut ids: Vec<String> = found["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["traceID"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let mut all: Vec<String> = trace_ids.iter().map(|id| shown(id)).collect();
+    all.sort();
+    assert_eq!(search("%7B%22component%22%3A%22flask%22%7D"), all);
+    assert_eq!(
+        search("%7B%22key%22%3A%22manga%3A1%22%7D"),
+        [shown(&trace_ids[1])]
+    );
+    assert_eq!(search("%7B%22error%22%3A%22true%22%7D"), all);
 }

@@ -1,10 +1,12 @@
 //! The real Jaeger v2 (built by `scripts/jaeger.sh`) reading the test node, and what is in a
 //! Jaeger index prefix, fetched and normalised for comparisons.
 //!
-//! [`JaegerQuery::start`] runs `jaeger` query-only (nop receiver and exporter, Jaeger Query on
-//! a free port) against [`super::node`] with an index prefix; the process ends when the value
-//! is dropped. [`documents`] returns the span and service documents under a prefix in an order
-//! that does not depend on how they were written, for comparing two writers field by field.
+//! [`Jaeger::query`] runs `jaeger` query-only (nop receiver and exporter, Jaeger Query on a
+//! free port) against [`super::node`] with an index prefix; [`Jaeger::collector`] runs it as
+//! Jaeger's own writer (OTLP in, its Elasticsearch storage out) with Jaeger Query over what it
+//! wrote. The process ends when the value is dropped. [`documents`] returns the span and service
+//! documents under a prefix in an order that does not depend on how they were written, for
+//! comparing two writers field by field.
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -33,11 +35,14 @@ pub fn bin_dir(what: &str) -> PathBuf {
     PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
 }
 
-/// A query-only Jaeger v2 reading `index_prefix` on the test node.
-pub struct JaegerQuery {
+/// A real Jaeger v2 process reading (and, as a collector, writing) an index prefix on the
+/// test node.
+pub struct Jaeger {
     child: Child,
     /// `http://127.0.0.1:port` of Jaeger Query's HTTP API.
     pub url: String,
+    /// `127.0.0.1:port` of the OTLP/HTTP receiver, when started as a collector.
+    pub otlp_http: Option<String>,
     _config: tempfile::NamedTempFile,
 }
 
@@ -49,16 +54,36 @@ fn free_port() -> u16 {
         .port()
 }
 
-impl JaegerQuery {
-    /// Starts Jaeger and waits until its API answers. `dot_replacement` must be the writer's.
-    pub fn start(index_prefix: &str, dot_replacement: &str) -> JaegerQuery {
+impl Jaeger {
+    /// Query-only (nop receiver and exporter): Jaeger Query over what another writer stored.
+    /// `dot_replacement` must be the writer's.
+    pub fn query(index_prefix: &str, dot_replacement: &str) -> Jaeger {
+        Jaeger::start(index_prefix, dot_replacement, None)
+    }
+
+    /// Jaeger's own writer: the `otlp` receiver (HTTP only) → `batch` →
+    /// `jaeger_storage_exporter` into the test node under `index_prefix`, with the mappings
+    /// Jaeger creates itself (one shard, no replica); Jaeger Query serves the same prefix.
+    pub fn collector(index_prefix: &str) -> Jaeger {
+        Jaeger::start(index_prefix, "@", Some(free_port()))
+    }
+
+    fn start(index_prefix: &str, dot_replacement: &str, otlp_http: Option<u16>) -> Jaeger {
         let node = node();
         let (http, grpc) = (free_port(), free_port());
+        let indices = match otlp_http {
+            Some(_) => format!(
+                "{{index_prefix: \"{index_prefix}\", spans: {{shards: 1, replicas: 0}}, \
+                 services: {{shards: 1, replicas: 0}}}}"
+            ),
+            None => format!("{{index_prefix: \"{index_prefix}\"}}"),
+        };
         let mut es = format!(
             "server_urls: [{url}]\n          version: 8\n          disable_health_check: true\n          \
-             create_mappings: false\n          indices: {{index_prefix: \"{index_prefix}\"}}\n          \
+             create_mappings: {create}\n          indices: {indices}\n          \
              tags_as_fields: {{dot_replacement: \"{dot_replacement}\"}}\n",
-            url = node.url
+            url = node.url,
+            create = otlp_http.is_some(),
         );
         if let Some(ca) = &node.ca {
             es += &format!("          tls: {{ca_file: {}}}\n", ca.display());
@@ -68,11 +93,22 @@ impl JaegerQuery {
                 "          auth: {{basic: {{username: elastic, password: \"{password}\"}}}}\n"
             );
         }
+        // The receiver and exporter: each a name and its settings.
+        let ((receiver, receiver_settings), (exporter, exporter_settings)) = match otlp_http {
+            Some(port) => (
+                (
+                    "otlp",
+                    format!("{{protocols: {{http: {{endpoint: \"127.0.0.1:{port}\"}}}}}}"),
+                ),
+                ("jaeger_storage_exporter", "{trace_storage: es}"),
+            ),
+            None => (("nop", String::new()), ("nop", "")),
+        };
         let config = format!(
             r#"service:
   extensions: [jaeger_storage, jaeger_query]
   pipelines:
-    traces: {{receivers: [nop], processors: [batch], exporters: [nop]}}
+    traces: {{receivers: [{receiver}], processors: [batch], exporters: [{exporter}]}}
   telemetry: {{metrics: {{level: none}}, logs: {{level: warn}}}}
 extensions:
   jaeger_query:
@@ -85,11 +121,11 @@ extensions:
         elasticsearch:
           {es}
 receivers:
-  nop:
+  {receiver}: {receiver_settings}
 processors:
   batch:
 exporters:
-  nop:
+  {exporter}: {exporter_settings}
 "#
         );
         let mut file = tempfile::NamedTempFile::new().unwrap();
@@ -102,13 +138,14 @@ exporters:
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start jaeger");
-        let query = JaegerQuery {
+        let jaeger = Jaeger {
             child,
             url: format!("http://127.0.0.1:{http}"),
+            otlp_http: otlp_http.map(|port| format!("127.0.0.1:{port}")),
             _config: file,
         };
-        query.wait_ready();
-        query
+        jaeger.wait_ready();
+        jaeger
     }
 
     fn wait_ready(&self) {
@@ -141,7 +178,7 @@ exporters:
     }
 }
 
-impl Drop for JaegerQuery {
+impl Drop for Jaeger {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -150,8 +187,8 @@ impl Drop for JaegerQuery {
 
 /// The span documents (without `_id`, sorted by trace, span and start) and the service
 /// documents (`_id` kept, sorted by it) under `index_prefix` (already run through Jaeger's
-/// prefix rule, e.g. `prod-`), after a refresh. Nested `tags`, `process.tags` and log fields
-/// are sorted by key, so two writers that order tags differently compare equal.
+/// prefix rule, e.g. `prod-`), after a refresh. Tags, logs and references keep the order they
+/// were written in: Jaeger's writer keeps the order of the OTLP attributes, so ours must too.
 pub async fn documents(index_prefix: &str) -> (Vec<Json>, Vec<Json>) {
     let fetch = |kind: &'static str| async move {
         let pattern = format!("{index_prefix}jaeger-{kind}-*");
@@ -170,7 +207,7 @@ pub async fn documents(index_prefix: &str) -> (Vec<Json>, Vec<Json>) {
     let mut spans: Vec<Json> = fetch("span")
         .await
         .into_iter()
-        .map(|hit| normalise_span(hit["_source"].clone()))
+        .map(|hit| hit["_source"].clone())
         .collect();
     spans.sort_by_key(|s| {
         (
@@ -186,22 +223,4 @@ pub async fn documents(index_prefix: &str) -> (Vec<Json>, Vec<Json>) {
         .collect();
     services.sort_by_key(|s| s["_id"].to_string());
     (spans, services)
-}
-
-fn normalise_span(mut span: Json) -> Json {
-    let by_key = |list: &mut Json| {
-        if let Some(items) = list.as_array_mut() {
-            items.sort_by_key(|kv| kv["key"].to_string());
-        }
-    };
-    by_key(&mut span["tags"]);
-    if span.get("process").is_some() {
-        by_key(&mut span["process"]["tags"]);
-    }
-    if let Some(logs) = span["logs"].as_array_mut() {
-        for log in logs {
-            by_key(&mut log["fields"]);
-        }
-    }
-    span
 }

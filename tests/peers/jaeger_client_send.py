@@ -4,8 +4,9 @@
     jaeger_client_send.py remote AGENT_PORT SAMPLING_PORT SERVICE EXPECTED_RATE
 
 `seed`: the tracer configured as the seed's tracing/jaeger_config.py (const sampler, logging,
-reporter_batch_size 1; only the agent's host and ports are ours) sends TRACES traces of two
-spans each, with tags and log_kv, then prints {"trace_ids": [hex, ...]}.
+reporter_batch_size 1; only the agent's host and ports are ours, or with `-` for both ports,
+the seed's own: the agent on localhost, 6831/udp and 5778) sends TRACES traces of two spans
+each, with tags and log_kv, then prints {"trace_ids": [hex, ...]}.
 
 `remote`: a tracer without a sampler, so jaeger-client polls the agent's sampling endpoint;
 waits until its sampler became probabilistic at EXPECTED_RATE and prints what it got.
@@ -23,12 +24,13 @@ def tracer(service, agent_port, sampling_port, sampler):
     config = {
         'logging': True,
         'reporter_batch_size': 1,
-        'local_agent': {
+    }
+    if agent_port is not None:
+        config['local_agent'] = {
             'reporting_host': '127.0.0.1',
             'reporting_port': agent_port,
             'sampling_port': sampling_port,
-        },
-    }
+        }
     if sampler is not None:
         config['sampler'] = sampler
     else:
@@ -72,7 +74,8 @@ def remote(agent_port, sampling_port, service, rate):
 
 if __name__ == '__main__':
     mode, agent_port, sampling_port, service, n = sys.argv[1:6]
+    agent_port, sampling_port = (None if p == '-' else int(p) for p in (agent_port, sampling_port))
     if mode == 'seed':
-        seed(int(agent_port), int(sampling_port), service, int(n))
+        seed(agent_port, sampling_port, service, int(n))
     else:
-        remote(int(agent_port), int(sampling_port), service, float(n))
+        remote(agent_port, sampling_port, service, float(n))

@@ -206,10 +206,13 @@ fn jaeger_config(settings: &Settings) -> Result<JaegerConfig, ConfigError> {
         date_layout,
         tags_as_fields: TagsAsFields {
             all: settings.boolean_or("tags_as_fields_all", false)?,
+            // Jaeger v2 always elevates `span.kind` and `error`, whatever the user lists
+            // (`ensureRequiredFields` in its Elasticsearch storage factory).
             keys: settings
                 .string_list("tags_as_fields")?
                 .into_iter()
                 .map(|k| k.node.into_boxed_str())
+                .chain(["span.kind".into(), "error".into()])
                 .collect(),
             dot_replacement: dot_replacement.into_boxed_str(),
         },
@@ -311,6 +314,7 @@ mod tests {
     use crate::config::load::load_str;
     use crate::event::Object;
     use chrono::TimeZone;
+    use std::collections::HashSet;
 
     /// The first output block of `config`, with its settings.
     fn block(config: &str) -> Plugin {
@@ -413,6 +417,12 @@ mod tests {
         assert_eq!(jaeger.date_layout, DateLayout::parse("2006-01-02").unwrap());
         assert_eq!(jaeger.window.max_span_age, Duration::from_secs(72 * 3600));
         assert_eq!(jaeger.span_index, IndexSettings::default());
+        let elevated: HashSet<&str> = jaeger.tags_as_fields.keys.iter().map(|k| &**k).collect();
+        assert_eq!(
+            elevated,
+            HashSet::from(["span.kind", "error"]),
+            "as Jaeger v2"
+        );
         assert!(config.template_index_patterns.is_empty());
         assert!(read("").unwrap().jaeger.is_none());
 

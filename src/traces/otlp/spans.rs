@@ -148,10 +148,18 @@ fn map_span(
         _ => return Err(Rejection::ParentSpanIdLength),
     };
 
+    let start = span.start_time_unix_nano;
+    let end = span.end_time_unix_nano;
+
+    // Jaeger's order: the scope, the attributes (with what its sanitizers add to them), then
+    // kind, status and trace state.
     let mut tags = Vec::with_capacity(span.attributes.len() + scope_tags.len() + 4);
+    tags.extend_from_slice(scope_tags);
     push_tags(span.attributes, &mut tags);
     let operation_name = text_or(span.name, "invalid-span-name", &mut tags);
-    tags.extend_from_slice(scope_tags);
+    if end <= start {
+        tags.push(negative_duration_warning(start, end));
+    }
     if let Some(kind) = span_kind(span.kind) {
         tags.push(KeyValue::new(
             Text::from_static("span.kind"),
@@ -161,8 +169,8 @@ fn map_span(
     if let Some(status) = span.status {
         match status.code {
             1 => tags.push(status_code("OK")),
+            // Only `error`: Jaeger v2's writer adds no `otel.status_code` for ERROR.
             2 => {
-                tags.push(status_code("ERROR"));
                 tags.push(KeyValue::new(
                     Text::from_static("error"),
                     TagValue::Bool(true),
@@ -186,16 +194,16 @@ fn map_span(
         ));
     }
 
-    let start = span.start_time_unix_nano;
     // Jaeger's sanitizer moves an end at or before the start to start + 1 ns: 0 µs.
-    let duration_ns = span.end_time_unix_nano.saturating_sub(start);
+    let duration_ns = end.saturating_sub(start);
+    let (parent_span_id, references) = references(span.links, trace_id, parent_span_id);
 
     Ok(Span {
         trace_id,
         span_id,
         parent_span_id,
         operation_name,
-        references: references(span.links, trace_id, parent_span_id),
+        references,
         flags: span.flags,
         start_time_us: micros(start),
         duration_us: micros(duration_ns),
@@ -214,6 +222,37 @@ fn span_kind(kind: i32) -> Option<&'static str> {
         5 => "consumer",
         _ => return None,
     })
+}
+
+/// The warning Jaeger's sanitizer records (as the span attribute `@jaeger@warnings`, a list
+/// Jaeger Query shows) when it moves an end at or before the start to start + 1 ns.
+fn negative_duration_warning(start_ns: u64, end_ns: u64) -> KeyValue {
+    let warning = format!(
+        "Negative duration detected, sanitizing end timestamp. Original end timestamp: {}, \
+         adjusted to: {}",
+        go_time(end_ns),
+        go_time(start_ns.saturating_add(1)),
+    );
+    KeyValue::new(
+        Text::from_static("@jaeger@warnings"),
+        // A list attribute becomes the JSON text of the list; the message needs no escaping.
+        TagValue::String(format!("[\"{warning}\"]").as_str().into()),
+    )
+}
+
+/// A UTC time as Go's `time.Time.String()` writes it: `2026-11-24 22:41:24.72981 +0000 UTC`,
+/// nanoseconds without trailing zeros, no fraction when they are all zero.
+fn go_time(unix_nanos: u64) -> String {
+    // Go reads the u64 as an int64, as this does.
+    let time = chrono::DateTime::from_timestamp_nanos(unix_nanos as i64);
+    let mut text = time.format("%Y-%m-%d %H:%M:%S").to_string();
+    let nanos = time.timestamp_subsec_nanos();
+    if nanos != 0 {
+        let fraction = format!(".{nanos:09}");
+        text.push_str(fraction.trim_end_matches('0'));
+    }
+    text.push_str(" +0000 UTC");
+    text
 }
 
 fn status_code(code: &'static str) -> KeyValue {
@@ -242,18 +281,22 @@ fn log(event: wire::SpanEvent) -> SpanLog {
     }
 }
 
-/// Links as references. A link is `FOLLOWS_FROM` unless its `opentracing.ref_type` says
-/// `child_of`; a link to the parent is the parent's `CHILD_OF`, already written from
-/// `parent_span_id`. Links with unusable ids are left out (their span is still stored).
-fn references(links: Vec<wire::SpanLink>, trace: TraceId, parent: SpanId) -> Vec<SpanRef> {
-    links
+/// Links as references, and the span's parent. A link is `FOLLOWS_FROM` unless its
+/// `opentracing.ref_type` says `child_of`. A link to the parent gives the parent's reference
+/// its type, as Jaeger's writer does: when that is `FOLLOWS_FROM`, the parent is no
+/// `CHILD_OF` parent any more but the first reference. Links with unusable ids are left out
+/// (their span is still stored).
+fn references(
+    links: Vec<wire::SpanLink>,
+    trace: TraceId,
+    parent: SpanId,
+) -> (SpanId, Vec<SpanRef>) {
+    let mut parent_type = RefType::ChildOf;
+    let mut references: Vec<SpanRef> = links
         .into_iter()
         .filter_map(|link| {
             let trace_id = trace_id(&link.trace_id).ok()?;
             let span_id = span_id(&link.span_id).ok()?;
-            if trace_id == trace && span_id == parent {
-                return None;
-            }
             let child_of = link.attributes.iter().any(|a| {
                 &a.key[..] == b"opentracing.ref_type"
                     && matches!(
@@ -261,17 +304,34 @@ fn references(links: Vec<wire::SpanLink>, trace: TraceId, parent: SpanId) -> Vec
                         Some(any_value::Value::String(s)) if &s[..] == b"child_of"
                     )
             });
+            let ref_type = if child_of {
+                RefType::ChildOf
+            } else {
+                RefType::FollowsFrom
+            };
+            if parent != 0 && trace_id == trace && span_id == parent {
+                parent_type = ref_type;
+                return None;
+            }
             Some(SpanRef {
-                ref_type: if child_of {
-                    RefType::ChildOf
-                } else {
-                    RefType::FollowsFrom
-                },
+                ref_type,
                 trace_id,
                 span_id,
             })
         })
-        .collect()
+        .collect();
+    if parent_type == RefType::ChildOf {
+        return (parent, references);
+    }
+    references.insert(
+        0,
+        SpanRef {
+            ref_type: parent_type,
+            trace_id: trace,
+            span_id: parent,
+        },
+    );
+    (0, references)
 }
 
 #[cfg(test)]

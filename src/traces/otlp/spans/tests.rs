@@ -77,11 +77,11 @@ fn a_full_span_maps_as_jaeger_writes_it() {
             span_id: Bytes::copy_from_slice(&10u64.to_be_bytes()),
             attributes: vec![string("opentracing.ref_type", b"child_of")],
         },
-        // The parent again: already the first CHILD_OF.
+        // The parent again, as a child_of link: the parent's CHILD_OF, written once.
         SpanLink {
             trace_id: Bytes::copy_from_slice(&TRACE.to_be_bytes()),
             span_id: Bytes::copy_from_slice(&0xeee19b7ec3c1b173u64.to_be_bytes()),
-            attributes: vec![],
+            attributes: vec![string("opentracing.ref_type", b"child_of")],
         },
     ];
     let mapped = map_request(request(
@@ -109,11 +109,10 @@ fn a_full_span_maps_as_jaeger_writes_it() {
     assert_eq!(
         keys,
         [
-            "http.method",
             "otel.scope.name",
             "otel.scope.version",
+            "http.method",
             "span.kind",
-            "otel.status_code",
             "error",
             "otel.status_description",
             "w3c.tracestate"
@@ -248,9 +247,65 @@ fn negative_durations_become_zero_and_extreme_times_do_not_overflow() {
     unset.end_time_unix_nano = u64::MAX;
     let mapped = map_request(request(vec![], vec![backwards, far, unset]));
     assert_eq!(mapped.spans[0].duration_us, 0);
+    assert_eq!(
+        tag(&mapped.spans[0], "@jaeger@warnings"),
+        Some(&TagValue::String(
+            "[\"Negative duration detected, sanitizing end timestamp. Original end timestamp: \
+             2023-11-14 22:13:20.118456789 +0000 UTC, adjusted to: 2023-11-14 22:13:20.12345679 \
+             +0000 UTC\"]"
+                .into()
+        )),
+        "Jaeger's sanitizer warning, times as Go writes them"
+    );
     assert_eq!(mapped.spans[1].start_time_us, (u64::MAX / 1000) as i64);
     assert_eq!(mapped.spans[1].duration_us, 0);
     assert_eq!(mapped.spans[2].duration_us, (u64::MAX / 1000) as i64);
+    assert_eq!(tag(&mapped.spans[2], "@jaeger@warnings"), None);
+}
+
+#[test]
+fn go_times_drop_trailing_zeros_of_the_fraction() {
+    assert_eq!(go_time(0), "1970-01-01 00:00:00 +0000 UTC");
+    assert_eq!(
+        go_time(1_700_000_000_100_000_000),
+        "2023-11-14 22:13:20.1 +0000 UTC"
+    );
+    assert_eq!(
+        go_time(1_700_000_000_000_000_001),
+        "2023-11-14 22:13:20.000000001 +0000 UTC"
+    );
+}
+
+#[test]
+fn a_link_to_the_parent_gives_the_parent_reference_its_type() {
+    let parent = 0xeee19b7ec3c1b173u64;
+    let mut s = span(2);
+    s.parent_span_id = Bytes::copy_from_slice(&parent.to_be_bytes());
+    s.links = vec![
+        SpanLink {
+            trace_id: Bytes::copy_from_slice(&7u128.to_be_bytes()),
+            span_id: Bytes::copy_from_slice(&9u64.to_be_bytes()),
+            attributes: vec![],
+        },
+        SpanLink {
+            trace_id: Bytes::copy_from_slice(&TRACE.to_be_bytes()),
+            span_id: Bytes::copy_from_slice(&parent.to_be_bytes()),
+            attributes: vec![],
+        },
+    ];
+    let mapped = map_request(request(vec![], vec![s]));
+    let span = &mapped.spans[0];
+    assert_eq!(span.parent_span_id, 0, "no CHILD_OF parent any more");
+    let follows_from = |trace_id, span_id| SpanRef {
+        ref_type: RefType::FollowsFrom,
+        trace_id,
+        span_id,
+    };
+    assert_eq!(
+        span.references,
+        vec![follows_from(TRACE, parent), follows_from(7, 9)],
+        "the parent first, as Jaeger writes it"
+    );
 }
 
 #[test]
