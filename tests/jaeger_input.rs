@@ -489,7 +489,11 @@ fn hostile_datagrams_are_dropped_and_counted_and_good_ones_still_land() {
     assert_eq!(dropped("too_big"), 1);
     assert_eq!(dropped("too_deep"), 1);
     assert_eq!(
-        sluice.metric(&["sluice_jaeger_spans_rejected_total", "zero_trace_id"]),
+        sluice.metric(&[
+            "sluice_jaeger_spans_rejected_total",
+            "udp_compact",
+            "zero_trace_id"
+        ]),
         1
     );
     assert_eq!(

@@ -13,7 +13,9 @@
 //! - `sluice_jaeger_sampling_requests_total{path}`: sampling requests served.
 //!
 //! The counters of the hot path are registered once; rare events look their series up when
-//! they happen.
+//! they happen. The reasons the alerts and the dashboard watch (spans rejected, datagrams
+//! dropped because they were too big or the queue was full) are registered at zero with the
+//! endpoint: `rate()` over a series that does not exist yet is empty, not zero.
 
 use std::sync::Arc;
 
@@ -62,7 +64,7 @@ pub struct EndpointMetrics {
 
 impl EndpointMetrics {
     pub fn new(pipeline: &Arc<str>, plugin: &Arc<str>, endpoint: Endpoint) -> EndpointMetrics {
-        EndpointMetrics {
+        let metrics = EndpointMetrics {
             spans_received: registry().counter(
                 "sluice_jaeger_spans_received_total",
                 "Spans a jaeger input decoded and accepted, by endpoint and format.",
@@ -76,7 +78,16 @@ impl EndpointMetrics {
             pipeline: pipeline.clone(),
             plugin: plugin.clone(),
             endpoint,
+        };
+        for reason in ["zero_trace_id", "zero_span_id"] {
+            metrics.spans_rejected(reason, 0);
         }
+        if matches!(endpoint, Endpoint::AgentCompact | Endpoint::AgentBinary) {
+            for reason in ["too_big", "queue_full"] {
+                metrics.dropped_datagrams(reason);
+            }
+        }
+        metrics
     }
 
     pub fn endpoint(&self) -> Endpoint {
@@ -128,12 +139,15 @@ impl EndpointMetrics {
     }
 
     pub fn datagram_dropped(&self, reason: &str) {
+        self.dropped_datagrams(reason).inc();
+    }
+
+    fn dropped_datagrams(&self, reason: &str) -> Counter {
         self.by_reason(
             "sluice_jaeger_udp_dropped_total",
             "UDP datagrams a jaeger input dropped, by reason.",
             reason,
         )
-        .inc();
     }
 }
 
@@ -146,4 +160,30 @@ pub fn sampling_request(pipeline: &str, plugin: &str, path: &'static str) {
             &[("pipeline", pipeline), ("plugin", plugin), ("path", path)],
         )
         .inc();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_watched_reasons_exist_at_zero_before_anything_happens() {
+        let (pipeline, plugin): (Arc<str>, Arc<str>) = ("jaeger-prereg".into(), "j1".into());
+        EndpointMetrics::new(&pipeline, &plugin, Endpoint::AgentCompact);
+        EndpointMetrics::new(&pipeline, &plugin, Endpoint::CollectorHttp);
+        let text = registry().render();
+        for (endpoint, name, reason) in [
+            ("udp_compact", "udp_dropped", "queue_full"),
+            ("udp_compact", "udp_dropped", "too_big"),
+            ("udp_compact", "spans_rejected", "zero_trace_id"),
+            ("http", "spans_rejected", "zero_span_id"),
+        ] {
+            let line = format!(
+                "sluice_jaeger_{name}_total{{pipeline=\"jaeger-prereg\",plugin=\"j1\",endpoint=\"{endpoint}\",reason=\"{reason}\"}} 0\n"
+            );
+            assert!(text.contains(&line), "{line} missing");
+        }
+        // An endpoint that receives no datagrams drops none.
+        assert!(!text.contains(r#"endpoint="http",reason="queue_full""#));
+    }
 }

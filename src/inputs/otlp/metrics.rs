@@ -6,12 +6,14 @@
 //! - `sluice_otlp_requests_total{signal, transport, status}`: requests answered, by the
 //!   HTTP status or gRPC code sent.
 //!
-//! Series are looked up once per request, never per item.
+//! Series are looked up once per request, never per item. The rejection reasons are
+//! registered at zero when the input starts, so alerts and dashboards see a series (`rate()`
+//! over one that does not exist yet is empty, not zero).
 
 use std::sync::Arc;
 
-use crate::observe::metrics::registry;
-use crate::traces::otlp::Rejections;
+use crate::observe::metrics::{registry, Counter};
+use crate::traces::otlp::{Rejection, Rejections};
 
 /// What a request carried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,7 +69,13 @@ pub struct OtlpMetrics {
 
 impl OtlpMetrics {
     pub fn new(pipeline: Arc<str>, plugin: Arc<str>) -> OtlpMetrics {
-        OtlpMetrics { pipeline, plugin }
+        let metrics = OtlpMetrics { pipeline, plugin };
+        for signal in [Signal::Traces, Signal::Logs] {
+            for reason in Rejection::ALL {
+                metrics.rejections(signal, reason);
+            }
+        }
+        metrics
     }
 
     pub fn received(&self, signal: Signal, transport: Transport, format: Format, n: usize) {
@@ -88,19 +96,21 @@ impl OtlpMetrics {
 
     pub fn rejected(&self, signal: Signal, rejections: &Rejections) {
         for (reason, n) in rejections.iter() {
-            registry()
-                .counter(
-                    "sluice_otlp_items_rejected_total",
-                    "Spans and log records an otlp input refused one by one, by reason.",
-                    &[
-                        ("pipeline", &self.pipeline),
-                        ("plugin", &self.plugin),
-                        ("signal", signal.as_str()),
-                        ("reason", reason.as_str()),
-                    ],
-                )
-                .add(n);
+            self.rejections(signal, reason).add(n);
         }
+    }
+
+    fn rejections(&self, signal: Signal, reason: Rejection) -> Counter {
+        registry().counter(
+            "sluice_otlp_items_rejected_total",
+            "Spans and log records an otlp input refused one by one, by reason.",
+            &[
+                ("pipeline", &self.pipeline),
+                ("plugin", &self.plugin),
+                ("signal", signal.as_str()),
+                ("reason", reason.as_str()),
+            ],
+        )
     }
 
     pub fn answered(&self, signal: Signal, transport: Transport, status: &str) {
@@ -117,5 +127,25 @@ impl OtlpMetrics {
                 ],
             )
             .inc();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rejection_reason_exists_at_zero_before_anything_happens() {
+        OtlpMetrics::new("otlp-prereg".into(), "o1".into());
+        let text = registry().render();
+        for signal in ["traces", "logs"] {
+            for reason in Rejection::ALL {
+                let line = format!(
+                    "sluice_otlp_items_rejected_total{{pipeline=\"otlp-prereg\",plugin=\"o1\",signal=\"{signal}\",reason=\"{}\"}} 0\n",
+                    reason.as_str()
+                );
+                assert!(text.contains(&line), "{line} missing");
+            }
+        }
     }
 }

@@ -24,7 +24,8 @@ pub enum Rejection {
 }
 
 impl Rejection {
-    const ALL: [Rejection; 5] = [
+    /// Every reason, in the order of their counts.
+    pub const ALL: [Rejection; 5] = [
         Rejection::TraceIdLength,
         Rejection::TraceIdZero,
         Rejection::SpanIdLength,
