@@ -652,12 +652,16 @@ async fn a_resent_batch_with_idempotent_ids_makes_no_duplicates() {
         cfg.idempotent_ids = true;
         cfg
     };
-    let (receipts, _) = run_output(idempotent(), vec![events()]).await;
+    let (receipts, first) = run_output(idempotent(), vec![events()]).await;
     all_delivered(receipts).await;
+    assert_eq!(first.events_already_present.get(), 0);
     // A sender that never saw its acknowledgement sends the same events again.
     let (receipts, metrics) = run_output(idempotent(), vec![events()]).await;
     all_delivered(receipts).await;
     assert_eq!(metrics.events_taken.get(), 400);
+    // Each was found already written (409 on create), which is what the operator sees of
+    // resends after a failover.
+    assert_eq!(metrics.events_already_present.get(), 400);
     assert_eq!(count(&index, "").await, 400);
 
     // Without idempotent ids the same resend duplicates everything: the check above can fail.

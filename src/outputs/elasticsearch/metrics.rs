@@ -14,6 +14,9 @@ pub struct Metrics {
     pub events_in: Counter,
     /// Events Elasticsearch took (2xx, or 409 on `create`).
     pub events_taken: Counter,
+    /// Of those, `create`s answered 409: the document was already there (resends that
+    /// idempotent ids kept from becoming duplicates).
+    pub events_already_present: Counter,
     /// Item answers that asked for a retry (429, 5xx, rejected execution…).
     pub items_retried: Counter,
     pub events_dead_lettered: Counter,
@@ -52,6 +55,7 @@ impl Default for Metrics {
             labels: None,
             events_in: Counter::default(),
             events_taken: Counter::default(),
+            events_already_present: Counter::default(),
             items_retried: Counter::default(),
             events_dead_lettered: Counter::default(),
             events_dlq_dropped: Counter::default(),
@@ -80,7 +84,7 @@ impl Metrics {
         let events = |result: &str| {
             r.counter(
                 "sluice_elasticsearch_events_total",
-                "Events of the Elasticsearch output by what became of them: in (received), taken, dead_lettered, dlq_dropped, failed, timestamp_guarded (indexed by ingest time), start_time_clamped (a span dated now: its start was outside the window).",
+                "Events of the Elasticsearch output by what became of them: in (received), taken, already_present (taken: a create found the document an earlier attempt wrote), dead_lettered, dlq_dropped, failed, timestamp_guarded (indexed by ingest time), start_time_clamped (a span dated now: its start was outside the window).",
                 &[("pipeline", pipeline), ("plugin", plugin), ("result", result)],
             )
         };
@@ -102,6 +106,7 @@ impl Metrics {
             labels: Some((pipeline.to_owned(), plugin.to_owned())),
             events_in: events("in"),
             events_taken: events("taken"),
+            events_already_present: events("already_present"),
             events_dead_lettered: events("dead_lettered"),
             events_dlq_dropped: events("dlq_dropped"),
             events_failed: events("failed"),

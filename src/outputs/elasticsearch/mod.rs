@@ -626,6 +626,10 @@ impl Shared {
                         }
                         match verdict {
                             Verdict::Taken => taken.push(i),
+                            Verdict::AlreadyPresent => {
+                                taken.push(i);
+                                self.metrics.events_already_present.inc();
+                            }
                             Verdict::Retry(e) => {
                                 first_retry.get_or_insert(e);
                                 retry.push(i);

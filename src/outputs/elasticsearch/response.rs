@@ -2,7 +2,8 @@
 //!
 //! Elasticsearch answers a bulk request with HTTP 200 even when items failed; the verdict is
 //! per item, in request order. Each item is classified as [`Verdict::Taken`] (durably
-//! written), [`Verdict::Retry`] (back-pressure or a transient fault: send that item again
+//! written), [`Verdict::AlreadyPresent`] (a `create` whose document an earlier attempt wrote),
+//! [`Verdict::Retry`] (back-pressure or a transient fault: send that item again
 //! later) or [`Verdict::Dead`] (ES will never accept it as it is: the dead-letter queue).
 //! Requests ask for `filter_path` so the answer carries only statuses and errors.
 
@@ -24,6 +25,9 @@ pub struct ItemError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
     Taken,
+    /// 409 on `create`: the document is there, written by an earlier attempt of this event
+    /// (a resend after a lost answer, or a sender resending after a failover). Delivered.
+    AlreadyPresent,
     Retry(ItemError),
     Dead(ItemError),
 }
@@ -134,7 +138,7 @@ fn classify(action: Action, item: Item) -> Verdict {
 pub fn verdict(action: Action, error: ItemError) -> Verdict {
     let status = error.status;
     if status == 409 && action == Action::Create {
-        return Verdict::Taken;
+        return Verdict::AlreadyPresent;
     }
     let transient_kind = matches!(
         error.kind.as_str(),
@@ -175,7 +179,7 @@ mod tests {
         ]}"#;
         let v = parse(body, Action::Create, 7).unwrap();
         assert_eq!(v[0], Verdict::Taken);
-        assert_eq!(v[1], Verdict::Taken);
+        assert_eq!(v[1], Verdict::AlreadyPresent);
         assert!(matches!(&v[2], Verdict::Retry(e) if e.status == 429));
         match &v[3] {
             Verdict::Dead(e) => {
