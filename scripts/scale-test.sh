@@ -277,9 +277,11 @@ while :; do
         log "kill -9 Elasticsearch $es_master (the elected master) at $n lines"
         kill -9 "$(cat "$SLUICE_ES_RUN/$es_master/es.pid")"
         es_killed=$(now)
-        NODES=($(for node in "${NODES[@]}"; do
-            [ "$node" = "http://127.0.0.1:$((9280 + ${es_master#n} - 1))" ] || echo "$node"
-        done))
+        killed_url=http://127.0.0.1:$((SLUICE_ES_PORT + ${es_master#n} - 1)) survivors=()
+        for node in "${NODES[@]}"; do
+            [ "$node" = "$killed_url" ] || survivors+=("$node")
+        done
+        NODES=("${survivors[@]}")
     elif [ -n "$es_killed" ]; then
         if [ -z "$es_formed" ] && es '/_cluster/health' 2>/dev/null |
             json 'd["number_of_nodes"] == 2 and d["status"] in ("yellow", "green")' | grep -q True; then
@@ -303,7 +305,7 @@ done
 wall=$(since "$started")
 log "$LINES lines in Elasticsearch after $wall s"
 [ -n "$sluice_back" ] && [ -n "$es_killed" ] ||
-    fail "the log was shipped before both faults happened (sluice back: ${sluice_back:-no}, es killed: ${es_killed:+yes})"
+    fail "the log was shipped before both faults happened (sluice back: ${sluice_back:-no}, es killed: ${es_killed:+yes}${es_killed:-no})"
 
 # --- exactly once -------------------------------------------------------------------------------
 # Filebeat has nothing left in flight, then a few seconds for late resends to land.
