@@ -60,3 +60,6 @@ echo "== cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --locked --all-targets
+
+echo "== scale-out: Filebeat loadbalancing over 2 Sluices into 3 Elasticsearch nodes, one of each killed"
+scripts/scale-test.sh
