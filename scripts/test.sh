@@ -61,3 +61,5 @@ echo "== cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --locked --all-targets
+echo "== the FROM scratch image, end to end with podman (scripts/container-test.sh)"
+scripts/container-test.sh
