@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
-# Debian packages the peers' scripts use (the Elasticsearch script unzips and polls with curl).
+# Debian packages the peers' scripts use (the Elasticsearch script unzips and polls with curl),
+# and the terminal tests/top.rs runs `sluice top` in.
 missing=()
-for tool in curl unzip; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+for tool in curl unzip tmux; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq && apt-get install -y -qq "${missing[@]}"
 fi
@@ -63,3 +64,6 @@ cargo test --locked --all-targets
 
 echo "== scale-out: Filebeat loadbalancing over 2 Sluices into 3 Elasticsearch nodes, one of each killed"
 scripts/scale-test.sh
+
+echo "== the FROM scratch image, end to end with podman (scripts/container-test.sh)"
+scripts/container-test.sh

@@ -38,6 +38,9 @@ enum Command {
     /// Ask a running Sluice's API whether it is ready (exit 0) or not (exit 1): a container
     /// health check that needs no shell or curl.
     Health(HealthArgs),
+    /// A live view of a running Sluice: events/s per pipeline and plugin, queue fill, ACK
+    /// latency, Elasticsearch and dead-letter queue state, spans per endpoint.
+    Top(TopArgs),
     /// Print the version.
     Version,
 }
@@ -58,6 +61,20 @@ struct HealthArgs {
     /// Seconds to wait for an answer.
     #[arg(long, default_value_t = 3)]
     timeout: u64,
+}
+
+#[derive(Args)]
+struct TopArgs {
+    /// The API's address.
+    #[arg(
+        long = "api.http.address",
+        value_name = "HOST:PORT",
+        default_value = "127.0.0.1:9600"
+    )]
+    address: String,
+    /// Seconds between two scrapes of `/metrics`.
+    #[arg(long, default_value_t = 1.0)]
+    interval: f64,
 }
 
 #[derive(Args)]
@@ -299,6 +316,7 @@ fn main() -> ExitCode {
         }
         Command::Grok(args) => grok(args),
         Command::Health(args) => health(args),
+        Command::Top(args) => top(args),
         Command::Loadgen(LoadgenTarget::Beats(args)) => loadgen_beats(args),
     }
 }
@@ -314,6 +332,17 @@ fn health(args: HealthArgs) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("unhealthy: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn top(args: TopArgs) -> ExitCode {
+    let interval = Duration::from_secs_f64(args.interval.clamp(0.1, 3600.0));
+    match sluice::observe::top::run(&args.address, interval) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: sluice top: {e}");
             ExitCode::FAILURE
         }
     }
