@@ -83,6 +83,17 @@ impl Sluice {
 
     /// With the file output writing to `output` instead of `<dir>/spans.ndjson`.
     fn start_writing_to(extra: &str, output: Option<&str>) -> Sluice {
+        Sluice::start_with(extra, output, "", &[])
+    }
+
+    /// `start_writing_to` with more settings for the file output and more command-line
+    /// arguments (pipeline settings).
+    fn start_with(
+        extra: &str,
+        output: Option<&str>,
+        output_settings: &str,
+        args: &[&str],
+    ) -> Sluice {
         let dir = tempfile::tempdir().unwrap();
         let output = output.map_or_else(
             || format!("{}/spans.ndjson", dir.path().display()),
@@ -99,12 +110,14 @@ impl Sluice {
             r#"input {{ jaeger {{ host => "127.0.0.1" thrift_compact_port => 0 thrift_binary_port => 0
                  thrift_http_port => 0 grpc_port => 0 sampling_port => 0 max_packet_size => 9000
                  sampling_strategies_file => "{}" {extra} }} }}
-output {{ file {{ path => "{output}" flush_interval => 0 }} }}"#,
+output {{ file {{ path => "{output}" flush_interval => 0 {output_settings} }} }}"#,
             strategies.display(),
         );
         let api = free_port();
-        let process =
-            process::Sluice::start(&["run", "--api.http.port", &api.to_string(), "-e", &config]);
+        let api_port = api.to_string();
+        let mut all_args = vec!["run", "--api.http.port", &api_port, "-e", &config];
+        all_args.extend_from_slice(args);
+        let process = process::Sluice::start(&all_args);
         let mut ports = std::collections::HashMap::new();
         // The sampling endpoint is logged last.
         while !ports.contains_key("sampling") {
@@ -738,6 +751,12 @@ async fn a_failing_output_gets_collectors_to_ask_for_a_retry() {
     };
     let status = post_spans(sluice.grpc, request).await.unwrap_err();
     assert_eq!(status.code(), tonic::Code::Unavailable, "{status}");
+    // The `google.rpc.Status` in the details carries a `RetryInfo` (its encoding is unit
+    // tested in `inputs::otlp::rpc`).
+    assert!(
+        String::from_utf8_lossy(status.details()).contains("google.rpc.RetryInfo"),
+        "{status:?}"
+    );
     for endpoint in ["endpoint=\"http\"", "endpoint=\"grpc\""] {
         let failed = sluice.metric(&[
             "sluice_jaeger_batches_rejected_total",
@@ -745,6 +764,122 @@ async fn a_failing_output_gets_collectors_to_ask_for_a_retry() {
             "output_failed",
         ]);
         assert_eq!(failed, 1, "{endpoint}");
+    }
+}
+
+/// The pipeline is made to fill for real, as in the otlp tests: the file output writes to a
+/// FIFO nobody reads yet, so its `open` blocks; one worker, batches of one and a queue of one
+/// event leave room for only a few batches. Then the HTTP and gRPC collectors must ask for a
+/// retry after `max_queue_wait_ms`, UDP datagrams must be dropped and counted, and once the
+/// FIFO is read every batch that was accepted must be answered 202 with its span written.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_pipeline_gets_collectors_to_ask_for_a_retry_and_udp_drops_counted() {
+    let fifo_dir = tempfile::tempdir().unwrap();
+    let fifo = fifo_dir.path().join("spans.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success(), "mkfifo failed");
+    let sluice = Sluice::start_with(
+        "max_queue_wait_ms => 300 udp_queue_size => 2",
+        Some(&fifo.display().to_string()),
+        // A FIFO cannot be synced.
+        "fsync => false",
+        &["-w", "1", "-b", "1", "--queue.max_events", "1"],
+    );
+    let post = |trace_id: u128| {
+        let port = sluice.http;
+        let body =
+            thrift_crate::bare_batch(&[span("full", trace_id, 5, NOW_US)], Extensions(false));
+        std::thread::spawn(move || {
+            http_full(
+                port,
+                "POST",
+                "/api/traces",
+                &[("Content-Type", "application/x-thrift")],
+                &body,
+            )
+        })
+    };
+    let mut in_flight = Vec::new();
+    let mut refused = None;
+    for trace_id in 1..=20u128 {
+        let sender = post(trace_id);
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        if sender.is_finished() {
+            refused = Some(sender.join().unwrap());
+            break;
+        }
+        in_flight.push((trace_id, sender));
+    }
+    let (status, head, text) = refused.expect("20 batches and the pipeline never filled");
+    assert_eq!(status, 503, "{text}");
+    assert!(head.contains("retry-after: 5"), "{head}");
+    assert!(!in_flight.is_empty(), "the first batch must get in");
+
+    let mut trace = [0u8; 16];
+    trace[15] = 99;
+    let request = PostSpansRequest {
+        batch: Some(Batch {
+            spans: vec![proto_span(&trace, 1, None)],
+            process: Some(proto_process("grpc")),
+        }),
+    };
+    let status = post_spans(sluice.grpc, request).await.unwrap_err();
+    assert_eq!(status.code(), tonic::Code::Unavailable, "{status}");
+    assert!(
+        String::from_utf8_lossy(status.details()).contains("google.rpc.RetryInfo"),
+        "{status:?}"
+    );
+    for endpoint in ["endpoint=\"http\"", "endpoint=\"grpc\""] {
+        let saturated = sluice.metric(&[
+            "sluice_jaeger_batches_rejected_total",
+            endpoint,
+            "saturated",
+        ]);
+        assert_eq!(saturated, 1, "{endpoint}");
+    }
+
+    // The UDP hand-off holds two datagrams' spans; the rest are dropped, and counted.
+    let datagram = thrift_crate::emit_batch(
+        Wire::Compact,
+        &[span("udp", 77, 5, NOW_US)],
+        Extensions(false),
+    );
+    for _ in 0..10 {
+        sluice.send_udp(sluice.compact, &datagram);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let dropped = loop {
+        let dropped = sluice.metric(&["sluice_jaeger_udp_dropped_total", "queue_full"]);
+        if dropped >= 7 || Instant::now() > deadline {
+            break dropped;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!((7..=8).contains(&dropped), "{dropped} datagrams dropped");
+
+    // Reading the FIFO lets the output go on: every accepted batch is answered and written.
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        let reader = std::io::BufReader::new(std::fs::File::open(&fifo).unwrap());
+        for line in reader.lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let mut written = std::collections::HashSet::new();
+    for (trace_id, sender) in in_flight {
+        let (status, _, text) = sender.join().unwrap();
+        assert_eq!(status, 202, "batch {trace_id}: {text}");
+        let hex = format!("{trace_id:032x}");
+        while !written.contains(&hex) {
+            let line = received
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("batch {trace_id} was answered but never written"));
+            let doc: Value = serde_json::from_str(&line).unwrap();
+            written.insert(doc["traceID"].as_str().unwrap().to_owned());
+        }
     }
 }
 

@@ -64,6 +64,11 @@ impl Sluice {
     /// `otlp_settings` are added to the input; `output` is the output block, in which
     /// `OUT` stands for the output file's path.
     fn start(otlp_settings: &str, filter: &str, output: &str) -> Sluice {
+        Sluice::start_with(&[], otlp_settings, filter, output)
+    }
+
+    /// `start` with more command-line arguments (pipeline settings).
+    fn start_with(args: &[&str], otlp_settings: &str, filter: &str, output: &str) -> Sluice {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out.ndjson");
         let config = format!(
@@ -72,7 +77,9 @@ filter {{ {filter} }}
 output {{ {} }}"#,
             output.replace("OUT", &out.display().to_string())
         );
-        let process = process::Sluice::start(&["run", "--api.http.port", "0", "-e", &config]);
+        let mut all_args = vec!["run", "--api.http.port", "0", "-e", &config];
+        all_args.extend_from_slice(args);
+        let process = process::Sluice::start(&all_args);
         let [input, api] = process.wait_for_logs(["otlp input listening", "HTTP API listening"]);
         let field = |line: &str, name| log_field(line, name).expect(name);
         Sluice {
@@ -123,49 +130,63 @@ output {{ {} }}"#,
             .collect()
     }
 
-    /// One raw HTTP/1.1 POST to the OTLP/HTTP port: status, headers (lowercase) and body.
+    /// One raw HTTP/1.1 POST to the OTLP/HTTP port.
     fn post(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
-        let mut stream = TcpStream::connect(&self.http).unwrap();
-        let mut head = format!(
-            "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n",
-            body.len()
-        );
-        for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).unwrap();
-        // A server may answer (413) before reading everything; a reset then is fine.
-        let _ = stream.write_all(body);
-        let mut raw = Vec::new();
-        let _ = stream.read_to_end(&mut raw);
-        let split = raw
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .unwrap_or_else(|| panic!("no HTTP answer: {:?}", String::from_utf8_lossy(&raw)));
-        let head = String::from_utf8_lossy(&raw[..split]).to_lowercase();
-        let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-        Response {
-            status,
-            head,
-            body: raw[split + 4..].to_vec(),
-        }
+        post(&self.http, path, headers, body)
     }
 
     /// The value of the first `/metrics` series whose line starts with `prefix`.
     fn metric(&self, prefix: &str) -> u64 {
+        self.metric_where(|l| l.starts_with(prefix), prefix)
+    }
+
+    /// The value of the first `/metrics` series whose line contains every one of `parts`.
+    fn metric_with(&self, parts: &[&str]) -> u64 {
+        self.metric_where(|l| parts.iter().all(|p| l.contains(p)), &parts.join(" "))
+    }
+
+    fn metric_where(&self, line: impl Fn(&str) -> bool, prefix: &str) -> u64 {
         let mut stream = TcpStream::connect(&self.api).unwrap();
         write!(stream, "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
         let mut text = String::new();
         stream.read_to_string(&mut text).unwrap();
         text.lines()
-            .find(|l| l.starts_with(prefix))
+            .find(|l| line(l))
             .unwrap_or_else(|| panic!("no {prefix} in\n{text}"))
             .rsplit(' ')
             .next()
             .unwrap()
             .parse()
             .unwrap()
+    }
+}
+
+/// One raw HTTP/1.1 POST to `addr`: status, headers (lowercase) and body.
+fn post(addr: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let mut head = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    // A server may answer (413) before reading everything; a reset then is fine.
+    let _ = stream.write_all(body);
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no HTTP answer: {:?}", String::from_utf8_lossy(&raw)));
+    let head = String::from_utf8_lossy(&raw[..split]).to_lowercase();
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    Response {
+        status,
+        head,
+        body: raw[split + 4..].to_vec(),
     }
 }
 
@@ -351,6 +372,92 @@ fn success_waits_for_the_output_and_a_failing_output_makes_senders_back_off() {
     let endpoint = format!("http://{}", failing.http);
     let sent = failing.send(&["traces", "http", &endpoint, "1", "--timeout", "3"]);
     assert_eq!(sent["result"], "FAILURE", "{sent}");
+}
+
+/// The pipeline is made to fill for real: its output is a `file` output on a FIFO that nobody
+/// reads yet, so the output's `open` blocks and it takes no more batches; with one worker, a
+/// batch size of one and a queue of one event, a few one-span requests fill everything
+/// behind it. Later requests must be refused with 429 / `UNAVAILABLE` and a retry delay
+/// after `max_queue_wait_ms`, the endpoints must keep answering, and once the FIFO is read
+/// every request that was accepted must be answered 200 with its span in the output.
+#[test]
+fn a_full_pipeline_asks_senders_to_retry_and_loses_nothing_it_accepted() {
+    let fifo_dir = tempfile::tempdir().unwrap();
+    let fifo = fifo_dir.path().join("spans.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success(), "mkfifo failed");
+    let sluice = Sluice::start_with(
+        &["-w", "1", "-b", "1", "--queue.max_events", "1"],
+        "max_queue_wait_ms => 300",
+        "",
+        // A FIFO cannot be synced: `fsync` off.
+        &format!(
+            r#"file {{ path => "{}" flush_interval => 0 fsync => false }}"#,
+            fifo.display()
+        ),
+    );
+    let protobuf = [("Content-Type", "application/x-protobuf")];
+
+    // Requests that get in wait for their receipts, so each is sent from its own thread.
+    let mut in_flight = Vec::new();
+    let mut refused = None;
+    for n in 1..=20u128 {
+        let addr = sluice.http.clone();
+        let body = request(vec![span(n, 1)]).encode_to_vec();
+        let sender = std::thread::spawn(move || post(&addr, "/v1/traces", &protobuf, &body));
+        std::thread::sleep(Duration::from_millis(600));
+        if sender.is_finished() {
+            refused = Some(sender.join().unwrap());
+            break;
+        }
+        in_flight.push((n, sender));
+    }
+    let refused = refused.expect("20 requests and the pipeline never filled");
+    assert_eq!(refused.status, 429, "{}", refused.head);
+    assert!(refused.head.contains("retry-after: 1"), "{}", refused.head);
+    assert!(!in_flight.is_empty(), "the first request must get in");
+
+    let raw = sluice.send(&["raw-grpc", &sluice.grpc]);
+    assert_eq!(raw["code"], "UNAVAILABLE", "{raw}");
+    assert_eq!(raw["retry_delay_seconds"], 1.0, "{raw}");
+    let answered = |transport: &str, status: &str| {
+        sluice.metric_with(&[
+            "sluice_otlp_requests_total{",
+            &format!("transport=\"{transport}\""),
+            &format!("status=\"{status}\""),
+        ])
+    };
+    assert_eq!(answered("http", "429"), 1);
+    assert_eq!(answered("grpc", "UNAVAILABLE"), 1);
+
+    // Now read the FIFO: the output opens it, writes, and every accepted request is answered.
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        let reader = std::io::BufReader::new(std::fs::File::open(&fifo).unwrap());
+        for line in reader.lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let mut written = std::collections::HashSet::new();
+    for (n, sender) in in_flight {
+        let answer = sender.join().unwrap();
+        assert_eq!(answer.status, 200, "request {n}: {}", answer.head);
+        let trace_id = format!("{n:032x}");
+        while !written.contains(&trace_id) {
+            let line = received
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("request {n} was answered 200 but its span never came"));
+            let doc: Value = serde_json::from_str(&line).unwrap();
+            written.insert(doc["traceID"].as_str().unwrap().to_owned());
+        }
+    }
+    assert!(
+        !written.contains(&format!("{:032x}", 21)),
+        "nothing beyond the requests sent"
+    );
 }
 
 fn request(spans: Vec<Span>) -> ExportTraceServiceRequest {

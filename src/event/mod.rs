@@ -22,10 +22,11 @@ pub use template::{Template, TemplateError};
 pub use text::Text;
 pub use value::{write_float, write_timestamp, Object, Timestamp, Value};
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use crate::pipeline::receipt::{Delivery, Finalizers};
-use crate::traces::document::span_document;
+use crate::traces::document::{self, span_document};
 use crate::traces::model::Span;
 
 pub const TIMESTAMP: &str = "@timestamp";
@@ -40,7 +41,10 @@ pub const VERSION: &str = "@version";
 pub struct Event {
     /// Always set, except for a span whose fields nothing has looked at yet.
     fields: OnceLock<Value>,
-    metadata: Value,
+    /// Always set, except for a span whose metadata nothing has looked at yet: it is then
+    /// `{signal: traces}` ([`span_metadata`]), built on first access like the fields, as
+    /// most spans go from input to output with nobody asking.
+    metadata: OnceLock<Value>,
     finalizers: Finalizers,
     /// The span this event was made from, while it still equals `fields` (or `fields` is not
     /// built yet). The first write through the field API drops it.
@@ -62,7 +66,7 @@ impl Event {
         }
         Event {
             fields: OnceLock::from(Value::Object(fields)),
-            metadata: Value::Object(Object::new()),
+            metadata: OnceLock::from(Value::Object(Object::new())),
             finalizers: Finalizers::default(),
             span: None,
         }
@@ -72,14 +76,9 @@ impl Event {
     /// built from it on first access; outputs that understand spans read [`Event::span`]
     /// instead while it is there.
     pub fn from_span(span: Span) -> Event {
-        let mut metadata = Object::with_capacity(1);
-        metadata.push_unchecked(
-            Text::from_static(SIGNAL),
-            Value::String(Text::from_static("traces")),
-        );
         Event {
             fields: OnceLock::new(),
-            metadata: Value::Object(metadata),
+            metadata: OnceLock::new(),
             finalizers: Finalizers::default(),
             span: Some(Box::new(span)),
         }
@@ -95,6 +94,21 @@ impl Event {
             Some(span) => Value::Object(span_document(span)),
             None => unreachable!("only span events are built lazily"),
         })
+    }
+
+    fn metadata_tree(&self) -> &Value {
+        self.metadata.get_or_init(span_metadata)
+    }
+
+    fn metadata_tree_mut(&mut self) -> &mut Value {
+        self.metadata_tree();
+        self.metadata.get_mut().expect("built just above")
+    }
+
+    /// Whether the field tree exists yet: what the tests of the span's lazy paths check.
+    #[cfg(test)]
+    pub(crate) fn fields_built(&self) -> bool {
+        self.fields.get().is_some()
     }
 
     /// The fields for writing: built if need be, and no longer backed by the span.
@@ -126,14 +140,14 @@ impl Event {
     }
 
     pub fn metadata(&self) -> &Object {
-        match &self.metadata {
+        match self.metadata_tree() {
             Value::Object(o) => o,
             _ => unreachable!("event metadata is always an object"),
         }
     }
 
     pub fn metadata_mut(&mut self) -> &mut Object {
-        match &mut self.metadata {
+        match self.metadata_tree_mut() {
             Value::Object(o) => o,
             _ => unreachable!("event metadata is always an object"),
         }
@@ -141,7 +155,7 @@ impl Event {
 
     pub fn get(&self, field: &FieldRef) -> Option<&Value> {
         let mut node = if field.is_metadata() {
-            &self.metadata
+            self.metadata_tree()
         } else {
             self.tree()
         };
@@ -151,9 +165,26 @@ impl Event {
         Some(node)
     }
 
+    /// What [`Event::get`] gives, but answered from the typed span when the span can
+    /// ([`document::lookup`]): a conditional or a sprintf reference naming a span's
+    /// `operationName`, ids, times, service or a tag by position does not build its
+    /// document.
+    pub fn read(&self, field: &FieldRef) -> Option<Cow<'_, Value>> {
+        if let (Some(span), None) = (&self.span, self.fields.get()) {
+            if !field.is_metadata() {
+                match document::lookup(span, field.path()) {
+                    document::Lookup::Found(value) => return Some(Cow::Owned(value)),
+                    document::Lookup::Absent => return None,
+                    document::Lookup::Unknown => {}
+                }
+            }
+        }
+        self.get(field).map(Cow::Borrowed)
+    }
+
     pub fn get_mut(&mut self, field: &FieldRef) -> Option<&mut Value> {
         let mut node = if field.is_metadata() {
-            &mut self.metadata
+            self.metadata_tree_mut()
         } else {
             self.tree_mut()
         };
@@ -164,14 +195,14 @@ impl Event {
     }
 
     pub fn contains(&self, field: &FieldRef) -> bool {
-        self.get(field).is_some()
+        self.read(field).is_some()
     }
 
     /// Sets `field`, creating the objects on its path. A scalar standing where the path needs
     /// an object is replaced by one, as a later write wins in Logstash too.
     pub fn insert(&mut self, field: &FieldRef, value: Value) -> Option<Value> {
         let root = if field.is_metadata() {
-            &mut self.metadata
+            self.metadata_tree_mut()
         } else {
             self.tree_mut()
         };
@@ -204,7 +235,7 @@ impl Event {
 
     pub fn remove(&mut self, field: &FieldRef) -> Option<Value> {
         let root = if field.is_metadata() {
-            &mut self.metadata
+            self.metadata_tree_mut()
         } else {
             self.tree_mut()
         };
@@ -289,6 +320,17 @@ impl Event {
     }
 }
 
+/// The metadata every span event starts with: its signal, so a pipeline can route spans
+/// apart without reading (and so building) their fields.
+fn span_metadata() -> Value {
+    let mut metadata = Object::with_capacity(1);
+    metadata.push_unchecked(
+        Text::from_static(SIGNAL),
+        Value::String(Text::from_static("traces")),
+    );
+    Value::Object(metadata)
+}
+
 /// The current time, truncated to microseconds so it round-trips through every output.
 pub fn now() -> Timestamp {
     use chrono::{DurationRound, TimeDelta};
@@ -297,7 +339,8 @@ pub fn now() -> Timestamp {
         .unwrap_or(now)
 }
 
-fn array_index(len: usize, segment: &str) -> Option<usize> {
+/// The position `segment` names in an array of `len` (negative counts from the end).
+pub(crate) fn array_index(len: usize, segment: &str) -> Option<usize> {
     let i: i64 = segment.parse().ok()?;
     let i = if i < 0 { len as i64 + i } else { i };
     (0..len as i64).contains(&i).then_some(i as usize)

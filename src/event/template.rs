@@ -168,7 +168,7 @@ impl Template {
         for part in &self.parts {
             match part {
                 Part::Literal(range) => out.push_str(&self.source[range.clone()]),
-                Part::Field { field, raw } => match event.get(field) {
+                Part::Field { field, raw } => match event.read(field).as_deref() {
                     None | Some(Value::Null) => out.push_str(&self.source[raw.clone()]),
                     Some(value) => value.write_display(out),
                 },

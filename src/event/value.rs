@@ -113,11 +113,17 @@ impl Value {
 /// Writes a float the way Ruby's `Float#to_s` does for ordinary magnitudes: always with a
 /// fractional part (`1.0`, `0.5`).
 pub fn write_float(f: f64, out: &mut String) {
+    float_text(f, |text| out.push_str(text));
+}
+
+/// Hands `f`'s text to `push` in pieces, so JSON encoding can write it into bytes with no
+/// `String` in between.
+pub(crate) fn float_text(f: f64, mut push: impl FnMut(&str)) {
     if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e16 {
-        out.push_str(itoa::Buffer::new().format(f as i64));
-        out.push_str(".0");
+        push(itoa::Buffer::new().format(f as i64));
+        push(".0");
     } else {
-        out.push_str(ryu::Buffer::new().format(f));
+        push(ryu::Buffer::new().format(f));
     }
 }
 

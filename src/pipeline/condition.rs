@@ -26,10 +26,10 @@ pub enum Operand {
 }
 
 impl Operand {
-    fn resolve<'a>(&'a self, event: &'a Event) -> Option<&'a Value> {
+    fn resolve<'a>(&'a self, event: &'a Event) -> Option<Cow<'a, Value>> {
         match self {
-            Operand::Field(f) => event.get(f),
-            Operand::Literal(v) => Some(v),
+            Operand::Field(f) => event.read(f),
+            Operand::Literal(v) => Some(Cow::Borrowed(v)),
         }
     }
 }
@@ -64,24 +64,27 @@ impl Condition {
                 BoolOp::Nand => !(a.eval(event) && b.eval(event)),
             },
             Condition::Not(c) => !c.eval(event),
-            Condition::Compare(left, op, right) => {
-                compare(left.resolve(event), *op, right.resolve(event))
-            }
-            Condition::Match(value, regex) => match value.resolve(event) {
+            Condition::Compare(left, op, right) => compare(
+                left.resolve(event).as_deref(),
+                *op,
+                right.resolve(event).as_deref(),
+            ),
+            Condition::Match(value, regex) => match value.resolve(event).as_deref() {
                 Some(Value::String(s)) => regex.is_match(s),
                 _ => false,
             },
-            Condition::In { needle, haystack } => {
-                contains(haystack.resolve(event), needle.resolve(event))
-            }
+            Condition::In { needle, haystack } => contains(
+                haystack.resolve(event).as_deref(),
+                needle.resolve(event).as_deref(),
+            ),
             Condition::InList { needle, items } => needle.resolve(event).is_some_and(|needle| {
-                let needle: Cow<'_, str> = match needle {
+                let needle: Cow<'_, str> = match &*needle {
                     Value::String(s) => Cow::Borrowed(s.as_str()),
                     other => Cow::Owned(other.to_display()),
                 };
                 items.iter().any(|item| *item == needle)
             }),
-            Condition::Truthy(value) => truthy(value.resolve(event)),
+            Condition::Truthy(value) => truthy(value.resolve(event).as_deref()),
         }
     }
 }

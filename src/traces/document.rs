@@ -8,8 +8,93 @@
 //! `process.tags` (`[{key, type, value}]`, typed values, binary as hex), `logs`
 //! (`[{timestamp, fields}]`) and `process.serviceName`.
 
-use crate::event::{Object, Text, Value};
+use crate::event::{array_index, Object, Text, Value};
 use crate::traces::model::{KeyValue, RefType, Span, SpanId, TagValue, TraceId};
+
+/// The top-level fields of every span document: a path starting anywhere else is absent.
+const TOP_LEVEL: [&str; 12] = [
+    "traceID",
+    "spanID",
+    "parentSpanID",
+    "flags",
+    "operationName",
+    "references",
+    "startTime",
+    "startTimeMillis",
+    "duration",
+    "tags",
+    "logs",
+    "process",
+];
+
+/// What a span can say about one field of its document without building it.
+#[derive(Debug, PartialEq)]
+pub enum Lookup {
+    Found(Value),
+    /// The document has no such field.
+    Absent,
+    /// Not answered here: build the document and look.
+    Unknown,
+}
+
+/// The value at `path` in `span_document(span)`, for the fields conditionals and sprintf
+/// references usually name: the ids, `operationName`, `flags`, the times, `duration`,
+/// `[process][serviceName]` and a tag by position (`[tags][0][value]`,
+/// `[process][tags][-1][key]`); and absence for any path outside the document's layout
+/// (`[message]` on a span). Lists and objects as a whole are [`Lookup::Unknown`].
+pub fn lookup(span: &Span, path: &[Text]) -> Lookup {
+    let Some((first, rest)) = path.split_first() else {
+        return Lookup::Unknown;
+    };
+    let scalar = |value: Value| match rest {
+        [] => Lookup::Found(value),
+        // A string or number has no children.
+        _ => Lookup::Absent,
+    };
+    match first.as_str() {
+        "traceID" => scalar(trace_id_hex(span.trace_id).into()),
+        "spanID" => scalar(span_id_hex(span.span_id).into()),
+        "parentSpanID" if span.parent_span_id == 0 => Lookup::Absent,
+        "parentSpanID" => scalar(span_id_hex(span.parent_span_id).into()),
+        "flags" => scalar(Value::Integer(i64::from(span.flags))),
+        "operationName" => scalar(Value::String(span.operation_name.clone())),
+        "startTime" => scalar(Value::Integer(span.start_time_us)),
+        "startTimeMillis" => scalar(Value::Integer(span.start_time_us.div_euclid(1000))),
+        "duration" => scalar(Value::Integer(span.duration_us)),
+        "tags" => tag_lookup(&span.tags, rest),
+        "process" => match rest {
+            [field] if field.as_str() == "serviceName" => {
+                Lookup::Found(Value::String(span.process.service_name.clone()))
+            }
+            [field, ..] if field.as_str() == "serviceName" => Lookup::Absent,
+            [field, tag @ ..] if field.as_str() == "tags" => tag_lookup(&span.process.tags, tag),
+            [_, ..] => Lookup::Absent,
+            [] => Lookup::Unknown,
+        },
+        name if TOP_LEVEL.contains(&name) => Lookup::Unknown,
+        _ => Lookup::Absent,
+    }
+}
+
+/// `[i][key|type|value]` in a tag list (an entry's fields are all scalars).
+fn tag_lookup(tags: &[KeyValue], path: &[Text]) -> Lookup {
+    let [index, field, deeper @ ..] = path else {
+        return Lookup::Unknown;
+    };
+    let Some(tag) = array_index(tags.len(), index).map(|i| &tags[i]) else {
+        return Lookup::Absent;
+    };
+    let value = match field.as_str() {
+        "key" => Value::String(tag.key.clone()),
+        "type" => Value::String(Text::from_static(tag.value.type_name())),
+        "value" => tag_value(&tag.value),
+        _ => return Lookup::Absent,
+    };
+    match deeper {
+        [] => Lookup::Found(value),
+        _ => Lookup::Absent,
+    }
+}
 
 /// The field tree of `span`.
 pub fn span_document(span: &Span) -> Object {
@@ -221,6 +306,83 @@ mod tests {
             get(&event, "[process][tags][0][key]"),
             Some(&"hostname".into())
         );
+    }
+
+    /// Every path `lookup` answers, and some it leaves to the tree, read both ways: from the
+    /// typed span and from the built document. The answers must be the same.
+    #[test]
+    fn reads_from_the_span_answer_what_the_document_says() {
+        let served = [
+            "traceID",
+            "spanID",
+            "parentSpanID",
+            "flags",
+            "operationName",
+            "startTime",
+            "startTimeMillis",
+            "duration",
+            "[process][serviceName]",
+            "[tags][0][key]",
+            "[tags][0][type]",
+            "[tags][0][value]",
+            "[tags][1][value]",
+            "[tags][-1][key]",
+            "[tags][-2][type]",
+            "[tags][2][key]",
+            "[tags][-3][key]",
+            "[tags][x][key]",
+            "[tags][0][other]",
+            "[tags][0][value][deeper]",
+            "[process][tags][0][value]",
+            "[process][tags][1][value]",
+            "[process][other]",
+            "[process][serviceName][x]",
+            "[traceID][0]",
+            "[operationName][x]",
+            "message",
+            "@timestamp",
+            "[log][level]",
+        ];
+        let built = [
+            "tags",
+            "[tags][0]",
+            "references",
+            "[references][0][spanID]",
+            "logs",
+            "process",
+            "[process][tags]",
+        ];
+        let mut root = span();
+        root.parent_span_id = 0;
+        for span in [span(), root] {
+            for path in served.iter().chain(&built) {
+                let field = FieldRef::parse(path).unwrap();
+                let typed = Event::from_span(span.clone());
+                let read = typed.read(&field).map(|v| v.into_owned());
+                let tree = Event::from_span(span.clone());
+                tree.fields();
+                assert_eq!(read.as_ref(), tree.get(&field), "{path}");
+                assert_eq!(typed.contains(&field), read.is_some(), "{path}");
+                let answered = lookup(&span, field.path()) != Lookup::Unknown;
+                assert_eq!(
+                    answered,
+                    served.contains(path),
+                    "{path} answered from the span"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_conditional_on_a_span_field_builds_no_document() {
+        let event = Event::from_span(span());
+        let health = crate::pipeline::condition::Condition::Compare(
+            crate::pipeline::condition::Operand::Field(FieldRef::parse("operationName").unwrap()),
+            crate::config::ast::CompareOp::Eq,
+            crate::pipeline::condition::Operand::Literal("GET /health".into()),
+        );
+        assert!(health.eval(&event));
+        assert!(!event.fields_built(), "no tree was built");
     }
 
     #[test]

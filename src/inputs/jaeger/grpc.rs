@@ -26,6 +26,7 @@ use super::metrics::EndpointMetrics;
 use super::proto::{spans, PostSpansRequest, PostSpansResponse};
 use super::spans::to_events;
 use super::tls_incoming;
+use crate::inputs::otlp::rpc;
 use crate::inputs::EventSink;
 use crate::pipeline::receipt::Delivery;
 use crate::traces::thrift::Decoded;
@@ -59,11 +60,16 @@ impl Collector {
         let receipt = match tokio::time::timeout(self.max_queue_wait, self.sink.send(events)).await
         {
             Ok(Ok(receipt)) => receipt,
-            Ok(Err(_)) => return Err(refuse("shutdown", Status::unavailable("shutting down"))),
+            Ok(Err(_)) => {
+                return Err(refuse(
+                    "shutdown",
+                    unavailable("shutting down", Duration::from_secs(5)),
+                ))
+            }
             Err(_) => {
                 return Err(refuse(
                     "saturated",
-                    Status::unavailable("the pipeline is full; retry later"),
+                    unavailable("the pipeline is full; retry later", Duration::from_secs(1)),
                 ))
             }
         };
@@ -71,10 +77,23 @@ impl Collector {
             Delivery::Delivered => Ok(PostSpansResponse {}),
             Delivery::Failed => Err(refuse(
                 "output_failed",
-                Status::unavailable("an output could not take the spans; retry later"),
+                unavailable(
+                    "an output could not take the spans; retry later",
+                    Duration::from_secs(5),
+                ),
             )),
         }
     }
+}
+
+/// `UNAVAILABLE` with a `RetryInfo` detail, so a client waits `retry_after` before sending
+/// again rather than hammering a saturated collector at its own backoff (as OTLP answers).
+fn unavailable(message: &str, retry_after: Duration) -> Status {
+    Status::with_details(
+        tonic::Code::Unavailable,
+        message,
+        rpc::status(tonic::Code::Unavailable, message, Some(retry_after)),
+    )
 }
 
 /// The tonic service: routes `PostSpans`, answers `UNIMPLEMENTED` to anything else.

@@ -63,6 +63,15 @@ impl Busy {
     }
 }
 
+/// What the routes of both transports share: the exporter and the request size caps.
+pub struct Endpoint {
+    pub exporter: Arc<Exporter>,
+    /// `max_request_bytes`: the body as sent.
+    pub max_request_bytes: usize,
+    /// `max_decompressed_bytes`: the body once inflated.
+    pub max_decompressed_bytes: usize,
+}
+
 pub struct Exporter {
     sink: EventSink,
     metrics: OtlpMetrics,

@@ -19,30 +19,15 @@ use tonic::codec::{
 };
 use tonic::{Code, Status};
 
-use super::export::{Answer, ExportResponse, Exporter};
+use super::export::{Answer, Endpoint, ExportResponse};
 use super::metrics::{Format, Signal, Transport};
 use super::rpc;
 
 pub const TRACES_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 pub const LOGS_PATH: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
 
-struct GrpcState {
-    exporter: Arc<Exporter>,
-    max_request_bytes: usize,
-    max_decompressed_bytes: usize,
-}
-
 /// The gRPC port's routes.
-pub fn router(
-    exporter: Arc<Exporter>,
-    max_request_bytes: usize,
-    max_decompressed_bytes: usize,
-) -> Router {
-    let state = Arc::new(GrpcState {
-        exporter,
-        max_request_bytes,
-        max_decompressed_bytes,
-    });
+pub fn router(endpoint: Arc<Endpoint>) -> Router {
     Router::new()
         .route(
             TRACES_PATH,
@@ -52,10 +37,10 @@ pub fn router(
             LOGS_PATH,
             post(|state, request| export(state, Signal::Logs, request)),
         )
-        .with_state(state)
+        .with_state(endpoint)
 }
 
-async fn export(State(state): State<Arc<GrpcState>>, signal: Signal, request: Request) -> Response {
+async fn export(State(state): State<Arc<Endpoint>>, signal: Signal, request: Request) -> Response {
     // The body as sent is bounded here, tonic bounds each message once inflated. A body error
     // that is a `Status` reaches the sender as that status (tonic looks for one).
     let max_request_bytes = state.max_request_bytes;

@@ -18,27 +18,12 @@ use axum::Router;
 use bytes::Bytes;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
-use super::export::{Answer, Busy, ExportResponse, Exporter};
+use super::export::{Answer, Busy, Endpoint, ExportResponse};
 use super::metrics::{Format, Signal, Transport};
 use super::rpc;
 
-struct HttpState {
-    exporter: Arc<Exporter>,
-    max_request_bytes: usize,
-    max_decompressed_bytes: usize,
-}
-
 /// The HTTP port's routes.
-pub fn router(
-    exporter: Arc<Exporter>,
-    max_request_bytes: usize,
-    max_decompressed_bytes: usize,
-) -> Router {
-    let state = Arc::new(HttpState {
-        exporter,
-        max_request_bytes,
-        max_decompressed_bytes,
-    });
+pub fn router(endpoint: Arc<Endpoint>) -> Router {
     Router::new()
         .route(
             "/v1/traces",
@@ -48,7 +33,7 @@ pub fn router(
             "/v1/logs",
             post(|state, request| export(state, Signal::Logs, request)),
         )
-        .with_state(state)
+        .with_state(endpoint)
 }
 
 /// Why a request is refused before it is decoded.
@@ -67,7 +52,7 @@ impl Refusal {
     }
 }
 
-async fn export(State(state): State<Arc<HttpState>>, signal: Signal, request: Request) -> Response {
+async fn export(State(state): State<Arc<Endpoint>>, signal: Signal, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let response = match format_of(&parts.headers) {
         Err(refusal) => error(refusal.status, Format::Json, &refusal.message, None),
@@ -128,7 +113,7 @@ fn format_of(headers: &HeaderMap) -> Result<Format, Refusal> {
 }
 
 /// The body, bounded, and inflated when gzip.
-async fn read(state: &HttpState, headers: &HeaderMap, body: Body) -> Result<Bytes, Refusal> {
+async fn read(state: &Endpoint, headers: &HeaderMap, body: Body) -> Result<Bytes, Refusal> {
     let gzip = match headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())

@@ -21,4 +21,4 @@ mod listener;
 pub mod logs;
 mod metrics;
 pub mod plugin;
-mod rpc;
+pub(crate) mod rpc;

@@ -7,7 +7,7 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 use super::config::OtlpSettings;
-use super::export::Exporter;
+use super::export::{Endpoint, Exporter};
 use super::listener::{self, Tls};
 use super::metrics::OtlpMetrics;
 use super::{grpc, http};
@@ -48,7 +48,11 @@ impl Input for Otlp {
             let grpc_listener = bind(s.grpc_address).await?;
             let http_listener = bind(s.http_address).await?;
             let metrics = OtlpMetrics::new(ctx.pipeline.clone(), ctx.id.clone());
-            let exporter = Exporter::new(ctx.sink(), metrics, s.max_queue_wait);
+            let endpoint = Arc::new(Endpoint {
+                exporter: Exporter::new(ctx.sink(), metrics, s.max_queue_wait),
+                max_request_bytes: s.max_request_bytes,
+                max_decompressed_bytes: s.max_decompressed_bytes,
+            });
             tracing::info!(
                 pipeline = %ctx.pipeline,
                 plugin = %ctx.id,
@@ -63,21 +67,11 @@ impl Input for Otlp {
                 listener::serve(
                     "grpc",
                     grpc_listener,
-                    grpc::router(
-                        Arc::clone(&exporter),
-                        s.max_request_bytes,
-                        s.max_decompressed_bytes
-                    ),
+                    grpc::router(Arc::clone(&endpoint)),
                     tls.clone(),
                     shutdown.clone(),
                 ),
-                listener::serve(
-                    "http",
-                    http_listener,
-                    http::router(exporter, s.max_request_bytes, s.max_decompressed_bytes),
-                    tls,
-                    shutdown,
-                ),
+                listener::serve("http", http_listener, http::router(endpoint), tls, shutdown,),
             );
             Ok(())
         })
