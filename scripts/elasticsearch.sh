@@ -136,6 +136,10 @@ write_config() {
         echo "path.data: $dir/data"
         echo "path.logs: $dir/logs"
         echo "action.destructive_requires_name: false"
+        # These nodes share a disk with builds and other clusters, and the disk's reserved
+        # space counts as used: the watermarks would refuse new shards (a red cluster) on a
+        # machine with gigabytes free. Tests that need the flood-stage block set it themselves.
+        echo "cluster.routing.allocation.disk.threshold_enabled: false"
         if [ "$count" = 1 ]; then
             echo "discovery.type: single-node"
         else
@@ -179,7 +183,7 @@ start_node() {
     # -d daemonizes; the launcher returns once the node has started (or failed to).
     as_es "cd '$DIST' && ES_PATH_CONF='$dir/config' ES_JAVA_HOME='$java_home' \
         ES_JAVA_OPTS='-Xms$HEAP -Xmx$HEAP' ./bin/elasticsearch -d -p '$dir/es.pid' \
-        >'$dir/launcher.log' 2>&1" &
+        >'$dir/launcher.log' 2>&1" 9>&- &
 }
 
 wait_health() {
@@ -198,6 +202,12 @@ wait_health() {
 cmd_start() {
     local count=${1:-1} i
     case "$count" in 1 | 3) ;; *) log "start takes 1 or 3 nodes"; exit 2 ;; esac
+    # Test binaries (and several checkouts' tests) start the same node at once; one start at a
+    # time, or a second one sees the node up while the first has not yet recorded its shape.
+    # The nodes must not inherit the lock (start_node closes it for them).
+    mkdir -p "$RUN"
+    exec 9>>"$RUN/start.lock"
+    flock 9
     if node_running 1 && [ "$(cat "$RUN/nodes" 2>/dev/null)" != "$count" ]; then
         log "a cluster of another shape is running in $RUN; stop it first"
         exit 1
@@ -214,8 +224,8 @@ cmd_start() {
         # that block the next bootstrap: anything but a cluster of this shape that reached
         # health starts from empty data.
         rm -rf "$RUN"/n[123]/data
+        rm -f "$RUN/nodes"
     fi
-    rm -f "$RUN/nodes"
     for i in $(seq 1 "$count"); do
         if node_running "$i"; then
             continue
