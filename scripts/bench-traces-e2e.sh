@@ -17,9 +17,11 @@
 #
 #   scripts/bench-traces-e2e.sh [WORKERS] [TRACES_PER_WORKER] [RATE]
 #
-# Defaults: 4 workers × 25 000 traces of 2 spans (200 000 spans), each worker at 1000 traces/s.
+# Defaults: 4 workers × 25 000 traces of 2 spans (200 000 spans), each worker at 100 spans/s.
 # The rate is capped because telemetrygen's own SDK queue (2048 spans) drops spans it cannot
 # export fast enough; unthrottled, most spans never leave it, whoever the collector is.
+#
+# SLUICE_RUN_ARGS adds flags to `sluice run` (e.g. `-b 1000` for larger pipeline batches).
 #
 # The Elasticsearch node is left running for the next run (SLUICE_ES_RUN=/tmp/sluice-es-bench
 # scripts/elasticsearch.sh stop ends it); each run deletes its own indices at the end.
@@ -28,7 +30,7 @@ cd "$(dirname "$0")/.."
 
 WORKERS=${1:-4}
 TRACES=${2:-25000}
-RATE=${3:-1000}
+RATE=${3:-100}
 # telemetrygen writes a root and one child per trace.
 SPANS=$((WORKERS * TRACES * 2))
 export SLUICE_ES_RUN=/tmp/sluice-es-bench SLUICE_ES_PORT=9270 SLUICE_ES_TRANSPORT_PORT=9370
@@ -141,10 +143,11 @@ read -r j_cpu j_wall j_stored j_rss < <(measure "$jaeger_pid" "$jaeger_port" "$j
 kill "$jaeger_pid"
 wait "$jaeger_pid" || true
 
-# Sluice, release build, default pipeline settings.
+# Sluice, release build, default pipeline settings unless SLUICE_RUN_ARGS says otherwise.
 sluice_prefix=bench-sluice-$run
 sluice_port=$(free_port)
-target/release/sluice run --api.enabled false -e "
+# shellcheck disable=SC2086 # SLUICE_RUN_ARGS is a list of flags
+target/release/sluice run --api.enabled false ${SLUICE_RUN_ARGS:-} -e "
 input { otlp { host => \"127.0.0.1\" grpc_port => $sluice_port http_port => 0 } }
 output { elasticsearch { hosts => [\"$URL\"] schema => jaeger index_prefix => \"$sluice_prefix\"
   span_shards => 1 span_replicas => 0 service_shards => 1 service_replicas => 0 } }" \
@@ -166,8 +169,8 @@ for name, args in (("Jaeger v2.13", sys.argv[4:8]), ("Sluice", sys.argv[8:12])):
     print(f"{name:13} CPU {cpu:6.1f} s = {1e5 * cpu / spans:5.2f} s per 100 k spans, "
           f"peak RSS {rss} MiB, wall {wall:5.1f} s ({spans / wall:,.0f} spans/s), "
           f"in Elasticsearch {stored}/{spans} ({100 * stored / spans:.1f} %)")
-print(f"load: telemetrygen traces, {workers} workers x {traces} traces x 2 spans at "
-      f"{sys.argv[13]} traces/s per worker, OTLP gRPC; "
+print(f"load: telemetrygen traces, {workers} workers x {traces} traces x 2 spans, "
+      f"{sys.argv[13]} spans/s per worker, OTLP gRPC; "
       f"load average at the end {sys.argv[12]}")
 print(f"Jaeger's CPU-seconds per span over Sluice's: {rows['Jaeger v2.13'] / rows['Sluice']:.2f}x")
 EOF
