@@ -34,6 +34,11 @@ fail() {
 
 scripts/jaeger-peers.sh
 image=$(scripts/container-build.sh)
+# The container's own network stack, which reaches the host's loopback (podman recommends it
+# but does not depend on it).
+if ! command -v slirp4netns >/dev/null; then
+    apt-get update -qq >&2 && apt-get install -y -qq slirp4netns >&2
+fi
 log "image $image, $(podman image inspect --format '{{.Size}}' "$image") bytes"
 
 export SLUICE_ES_RUN=/tmp/sluice-es-container SLUICE_ES_PORT=9270 SLUICE_ES_TRANSPORT_PORT=9370
