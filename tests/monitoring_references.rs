@@ -276,6 +276,17 @@ async fn every_metric_the_rules_and_the_dashboard_use_is_exported() {
     )
     .await;
     assert_eq!(created["acknowledged"], true, "{created}");
+    // Fail in seconds, not at the peers' timeouts, when the node cannot place new indices.
+    let health = es(
+        Method::GET,
+        &format!("/_cluster/health/{logs_index}?wait_for_status=yellow&timeout=30s"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        health["timed_out"], false,
+        "the test node leaves {logs_index} unassigned (a disk past its high watermark?): {health}"
+    );
     let spans_prefix = unique("monitoring");
     let node = node();
     let mut connection = format!("hosts => [\"{}\"]", node.url);
