@@ -3,10 +3,14 @@
 //! generator and stdin to the file and stdout outputs, the HTTP API answers, and SIGTERM
 //! drains and exits 0.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use common::process::{log_field, Sluice};
 
 fn sluice() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sluice"));
@@ -210,49 +214,19 @@ output { stdout { codec => json_lines } }"#,
     assert_eq!(events[0]["tags"], serde_json::json!(["multiline"]));
 }
 
-/// A child process that is killed if the test fails before it ends.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `sluice run` with the API on a free port; returns the child and the API address.
-fn start_with_api(config: &str) -> (Running, String) {
+/// Starts `sluice run` with the API on a free port; returns it and the API address.
+fn start_with_api(config: &str) -> (Sluice, String) {
     start_with_api_args(&["-e", config])
 }
 
 /// Starts `sluice run <config_args>` with the API on a free port.
-fn start_with_api_args(config_args: &[&str]) -> (Running, String) {
-    let mut child = Running(
-        sluice()
-            .args(["run", "--api.http.port", "0"])
-            .args(config_args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let stderr = child.0.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let addr = loop {
-        let line = rx
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .expect("sluice logged no API address in time");
-        if let Some(rest) = line.split("addr=").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    (child, addr)
+fn start_with_api_args(config_args: &[&str]) -> (Sluice, String) {
+    let mut args = vec!["run", "--api.http.port", "0"];
+    args.extend_from_slice(config_args);
+    let sluice = Sluice::start(&args);
+    let line = sluice.wait_for_log("addr=");
+    let addr = log_field(&line, "addr").expect("the API logs its address");
+    (sluice, addr)
 }
 
 fn http_get(addr: &str, path: &str) -> (u16, String) {
@@ -327,14 +301,8 @@ output {{ file {{ path => "{}" flush_interval => 0 }} }}"#,
     assert_eq!(value(nginx_branch), 0, "the nginx branch never matches");
     assert!(value("sluice_branch_matched_total{pipeline=\"main\",branch=\"filter@config string:2\",condition=\"[message] =~ /ERROR/\"}") > 0);
 
-    let pid = child.0.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let status = child.0.wait().unwrap();
-    assert!(status.success(), "SIGTERM drains and exits 0, got {status}");
+    // SIGTERM drains and exits 0.
+    child.terminate();
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.ends_with('\n'), "no torn last line");
     assert!(text.lines().all(|l| l.starts_with('{') && l.ends_with('}')));
@@ -363,30 +331,9 @@ fn loadgen_beats_sends_to_a_running_beats_input() {
 output {{ file {{ path => "{}" flush_interval => 0 }} }}"#,
         path.display()
     );
-    let mut child = Running(
-        sluice()
-            .args(["run", "--api.enabled", "false", "-e", &config])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let mut stderr = BufReader::new(child.0.stderr.take().unwrap()).lines();
-    let address = stderr
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|l| {
-            let rest = l.split_once("beats input listening")?.1;
-            Some(
-                rest.split("address=")
-                    .nth(1)?
-                    .split_whitespace()
-                    .next()?
-                    .to_owned(),
-            )
-        })
-        .expect("sluice logged the beats address");
-    // Keep reading: Sluice must be able to log until it exits.
-    std::thread::spawn(move || stderr.for_each(drop));
+    let mut child = Sluice::run(&config);
+    let listening = child.wait_for_log("beats input listening");
+    let address = log_field(&listening, "address").expect("the beats input logs its address");
     let output = sluice()
         .args(["loadgen", "beats", &address, "--events", "5000"])
         .args(["--window-size", "1000", "--connections", "2"])
@@ -403,48 +350,22 @@ output {{ file {{ path => "{}" flush_interval => 0 }} }}"#,
         stdout.starts_with("5000 events in 6 windows over 2 connection(s)"),
         "{stdout}"
     );
-    let status = Command::new("kill")
-        .args(["-TERM", &child.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    assert!(child.0.wait().unwrap().success());
+    child.terminate();
     let written = std::fs::read_to_string(&path).unwrap();
     assert_eq!(written.lines().count(), 5000);
 }
 
 #[test]
 fn a_closed_log_pipe_does_not_take_the_pipeline_down() {
-    let mut child = Running(
-        sluice()
-            .args([
-                "run",
-                "--api.enabled",
-                "false",
-                "-e",
-                "input { generator {} } output { null {} }",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    // Wait for the first log line, then close the pipe the logs go to.
-    let mut stderr = BufReader::new(child.0.stderr.take().unwrap());
-    let mut first = String::new();
-    stderr.read_line(&mut first).unwrap();
-    drop(stderr);
-    let pid = child.0.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let status = child.0.wait().unwrap();
-    assert!(
-        status.success(),
-        "SIGTERM with a closed log pipe still drains and exits 0, got {status}"
-    );
+    let mut child = Sluice::start_then_close_log(&[
+        "run",
+        "--api.enabled",
+        "false",
+        "-e",
+        "input { generator {} } output { null {} }",
+    ]);
+    // SIGTERM with a closed log pipe still drains and exits 0.
+    child.terminate();
 }
 
 #[test]
@@ -589,16 +510,8 @@ fn pipelines_yml_pipelines_report_apart_and_stop_together() {
         "workers 2 × the default batch"
     );
 
-    let pid = child.0.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    assert!(
-        child.0.wait().unwrap().success(),
-        "both pipelines drain and the process exits 0"
-    );
+    // Both pipelines drain and the process exits 0.
+    child.terminate();
     for name in ["logs.ndjson", "traces.ndjson"] {
         let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
         assert!(

@@ -2,7 +2,7 @@
 //! another thread, stopped with SIGTERM (it must drain and exit 0) or killed with SIGKILL.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStderr, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
@@ -18,14 +18,7 @@ impl Sluice {
     }
 
     pub fn start(args: &[&str]) -> Sluice {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-            .env_remove("RUST_LOG")
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = BufReader::new(child.stderr.take().unwrap());
+        let (child, stderr) = spawn(args);
         let (tx, log) = mpsc::channel();
         std::thread::spawn(move || {
             for line in stderr.lines().map_while(Result::ok) {
@@ -34,6 +27,18 @@ impl Sluice {
                 }
             }
         });
+        Sluice { child, log }
+    }
+
+    /// Starts Sluice, waits for its first log line, then closes the pipe its log goes to:
+    /// every later log write fails.
+    pub fn start_then_close_log(args: &[&str]) -> Sluice {
+        let (child, mut stderr) = spawn(args);
+        let mut first = String::new();
+        stderr.read_line(&mut first).unwrap();
+        drop(stderr);
+        // No sender: the log reads as ended.
+        let (_, log) = mpsc::channel();
         Sluice { child, log }
     }
 
@@ -98,6 +103,19 @@ impl Drop for Sluice {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `sluice <args>` with its log (standard error) on a pipe.
+fn spawn(args: &[&str]) -> (Child, BufReader<ChildStderr>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .env_remove("RUST_LOG")
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    (child, stderr)
 }
 
 /// The value of ` name=` in a structured log line, quotes trimmed.
