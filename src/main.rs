@@ -10,6 +10,13 @@ use sluice::app::{self, pipelines_yml, ConfigSource, PipelineSpec, RunOptions};
 use sluice::dlq::{self, DlqConfig, StoragePolicy};
 use sluice::inputs::beats::loadgen::{loadgen, LoadgenSettings};
 
+/// mimalloc instead of the C library's allocator: events are trees of small vectors made on
+/// one thread and freed on another, which glibc's malloc serves slowly and musl's (the static
+/// container build) far more slowly still. Decoding a Filebeat window spent ~25 % of its time
+/// in glibc's malloc and free (docs/PERFORMANCE.md, Beats).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "sluice",

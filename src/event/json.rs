@@ -1,14 +1,18 @@
 //! JSON for events: an encoder that writes straight from the tree (strings from their
 //! `Bytes`, untouched by any intermediate value type), and a zero-copy decoder.
 //!
-//! The decoder validates the whole input as UTF-8 once, then hands out strings without
-//! escapes as `Text` slices of the input buffer: decoding a typical log line allocates only
-//! the vectors of its objects and arrays, plus one buffer per string that has escapes. It
-//! runs in linear time (object keys are de-duplicated in O(n log n)), keeps its own stack
-//! instead of recursing, and refuses nesting deeper than [`MAX_DEPTH`].
+//! The decoder hands out strings without escapes as `Text` slices of the input buffer, and
+//! object keys that Beats and ECS use (`message`, `offset`, `agent`, …) as static `Text`s,
+//! which cost no reference count. Strings with escapes are unescaped into a per-thread
+//! arena and handed out as slices of it, so decoding a typical log line allocates only the
+//! vectors of its objects and arrays. Strings are scanned eight bytes at a time for their
+//! end, escapes and control characters in one pass; only strings holding non-ASCII bytes are
+//! checked as UTF-8 (anywhere else a non-ASCII byte is a syntax error). The decoder runs in
+//! linear time (object keys are de-duplicated in O(n log n)), keeps its own stack instead of
+//! recursing, and refuses nesting deeper than [`MAX_DEPTH`].
 
 use super::{write_timestamp, Event, Object, Text, Value};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 /// Appends `event` as one JSON object: its fields, never its `@metadata`.
 pub fn encode_event(event: &Event, out: &mut Vec<u8>) {
@@ -135,6 +139,10 @@ pub fn encode_str(s: &str, out: &mut Vec<u8>) {
 /// of levels; the limit keeps hostile input from growing the decoder's stack without bound.
 pub const MAX_DEPTH: usize = 128;
 
+/// Members the outermost object has room for beyond its own: a decoded object is most often
+/// an event's fields, to which `@version` and `tags` are added right away.
+const ROOM_FOR_EVENT_FIELDS: usize = 2;
+
 /// Why a document was refused, and the byte offset where the decoder noticed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("{kind} at byte {offset}")]
@@ -193,12 +201,12 @@ pub enum JsonErrorKind {
 /// serde_json, `-0` is the integer `0` (as Logstash's Jackson reads it) and nesting may go
 /// [`MAX_DEPTH`] levels deep (serde_json stops at 127).
 pub fn decode_value(input: &Bytes) -> Result<Value, JsonError> {
-    Decoder::new(input)?.document()
+    Decoder::new(input).document()
 }
 
 /// Decodes a JSON document that must be an object, such as one event.
 pub fn decode_object(input: &Bytes) -> Result<Object, JsonError> {
-    let mut decoder = Decoder::new(input)?;
+    let mut decoder = Decoder::new(input);
     decoder.skip_whitespace();
     match decoder.peek() {
         Some(b'{') => {}
@@ -225,13 +233,51 @@ enum Frame {
     },
 }
 
-/// Members of open containers, and the open containers themselves; reused by every decode
-/// on a thread, so decoding allocates nothing but the finished containers.
+/// Members of open containers, the open containers themselves, and unescaped strings;
+/// reused by every decode on a thread, so decoding allocates nothing but the finished
+/// containers (and, now and then, a new arena chunk).
 #[derive(Default)]
 struct Scratch {
     frames: Vec<Frame>,
     items: Vec<Value>,
     entries: Vec<(Text, Value)>,
+    unescaped: Arena,
+}
+
+/// Where strings with escapes are unescaped: each finished string is split off as a shared
+/// slice of the current chunk, so a string costs no allocation of its own. A chunk is freed
+/// when the last string in it is; a new one is started when it is full.
+#[derive(Default)]
+struct Arena(BytesMut);
+
+/// Large enough that a chunk serves dozens of escaped log lines, small enough that the one a
+/// surviving string pins is no burden.
+const ARENA_CHUNK: usize = 16 << 10;
+
+impl Arena {
+    fn push(&mut self, part: &[u8]) {
+        if self.0.capacity() - self.0.len() < part.len() {
+            // Past the first chunk `reserve` reuses the chunk when every string split from it
+            // is gone, else starts another of at least the first one's size.
+            self.0.reserve(part.len().max(ARENA_CHUNK));
+        }
+        self.0.extend_from_slice(part);
+    }
+
+    fn push_char(&mut self, c: char) {
+        self.push(c.encode_utf8(&mut [0; 4]).as_bytes());
+    }
+
+    /// The string pushed since the last one was taken.
+    fn take(&mut self) -> Text {
+        // SAFETY: the arena only receives whole UTF-8 runs of the input (checked by the
+        // decoder) and encoded `char`s, and is emptied after an error.
+        unsafe { Text::from_utf8_unchecked(self.0.split().freeze()) }
+    }
+
+    fn clear(&mut self) {
+        self.0.clear();
+    }
 }
 
 thread_local! {
@@ -239,24 +285,35 @@ thread_local! {
 }
 
 struct Decoder<'a> {
-    /// The whole input, checked to be UTF-8 once, up front: any slice of it between ASCII
-    /// delimiters is then a valid `Text` without checking again.
-    whole: Text,
+    /// The input, for slicing strings out of; only the strings' bytes are checked as UTF-8.
+    input: &'a Bytes,
     bytes: &'a [u8],
     pos: usize,
 }
 
+/// A string as the scanner found it.
+enum Scanned {
+    /// Without escapes: these bytes of the input, already checked as UTF-8.
+    Raw(std::ops::Range<usize>),
+    Unescaped(Text),
+}
+
 impl<'a> Decoder<'a> {
-    fn new(input: &'a Bytes) -> Result<Decoder<'a>, JsonError> {
-        let whole = Text::from_utf8(input.clone()).map_err(|e| JsonError {
-            kind: JsonErrorKind::InvalidUtf8,
-            offset: e.valid_up_to(),
-        })?;
-        Ok(Decoder {
-            whole,
+    fn new(input: &'a Bytes) -> Decoder<'a> {
+        Decoder {
+            input,
             bytes: input,
             pos: 0,
-        })
+        }
+    }
+
+    /// The input's bytes in `range`, which the scanner has checked are UTF-8.
+    fn slice(&self, range: std::ops::Range<usize>) -> Text {
+        if range.is_empty() {
+            return Text::default();
+        }
+        // SAFETY: `Scanned::Raw` ranges are checked UTF-8 and numbers are ASCII.
+        unsafe { Text::from_utf8_unchecked(self.input.slice(range)) }
     }
 
     fn error(&self, kind: JsonErrorKind) -> JsonError {
@@ -298,6 +355,7 @@ impl<'a> Decoder<'a> {
                 scratch.frames.clear();
                 scratch.items.clear();
                 scratch.entries.clear();
+                scratch.unescaped.clear();
                 result
             }
             // Only reachable if decoding were re-entered on this thread; stay correct anyway.
@@ -311,7 +369,10 @@ impl<'a> Decoder<'a> {
             self.skip_whitespace();
             let mut value = match self.peek() {
                 None => return Err(self.error(JsonErrorKind::UnexpectedEnd)),
-                Some(b'"') => Value::String(self.string()?),
+                Some(b'"') => Value::String(match self.string(&mut scratch.unescaped)? {
+                    Scanned::Raw(range) => self.slice(range),
+                    Scanned::Unescaped(text) => text,
+                }),
                 Some(b'-' | b'0'..=b'9') => self.number()?,
                 Some(b't') => self.literal("true", Value::Boolean(true))?,
                 Some(b'f') => self.literal("false", Value::Boolean(false))?,
@@ -335,7 +396,7 @@ impl<'a> Decoder<'a> {
                         self.pos += 1;
                         Value::Object(Object::new())
                     } else {
-                        let key = self.key()?;
+                        let key = self.key(&mut scratch.unescaped)?;
                         let start = scratch.entries.len();
                         scratch.frames.push(Frame::Object { start, key });
                         continue 'value;
@@ -373,7 +434,7 @@ impl<'a> Decoder<'a> {
                             Some(b',') => {
                                 self.pos += 1;
                                 self.skip_whitespace();
-                                *key = self.key()?;
+                                *key = self.key(&mut scratch.unescaped)?;
                                 continue 'value;
                             }
                             Some(b'}') => {}
@@ -389,9 +450,15 @@ impl<'a> Decoder<'a> {
                     Some(Frame::Array { start }) => {
                         Value::Array(scratch.items.drain(start..).collect())
                     }
-                    // Collecting de-duplicates the keys.
                     Some(Frame::Object { start, .. }) => {
-                        Value::Object(scratch.entries.drain(start..).collect())
+                        let room = if scratch.frames.len() == base {
+                            ROOM_FOR_EVENT_FIELDS
+                        } else {
+                            0
+                        };
+                        let mut entries = Vec::with_capacity(scratch.entries.len() - start + room);
+                        entries.extend(scratch.entries.drain(start..));
+                        Value::Object(Object::from_entries(entries))
                     }
                     None => unreachable!("the frame was just looked at"),
                 };
@@ -400,13 +467,19 @@ impl<'a> Decoder<'a> {
     }
 
     /// An object key and the `:` after it; the decoder stands on the key's opening quote.
-    fn key(&mut self) -> Result<Text, JsonError> {
+    fn key(&mut self, arena: &mut Arena) -> Result<Text, JsonError> {
         match self.peek() {
             Some(b'"') => {}
             None => return Err(self.error(JsonErrorKind::UnexpectedEnd)),
             Some(_) => return Err(self.error(JsonErrorKind::ExpectedKey)),
         }
-        let key = self.string()?;
+        let key = match self.string(arena)? {
+            Scanned::Raw(range) => match known_key(&self.bytes[range.clone()]) {
+                Some(known) => Text::from_static(known),
+                None => self.slice(range),
+            },
+            Scanned::Unescaped(text) => text,
+        };
         self.skip_whitespace();
         match self.peek() {
             Some(b':') => {
@@ -434,39 +507,47 @@ impl<'a> Decoder<'a> {
     }
 
     /// A string; the decoder stands on its opening quote. Without escapes the result is a
-    /// slice of the input; with them, the string is unescaped into a new buffer.
-    fn string(&mut self) -> Result<Text, JsonError> {
+    /// range of the input; with them, the string is unescaped into `arena`.
+    fn string(&mut self, arena: &mut Arena) -> Result<Scanned, JsonError> {
         let open = self.pos;
         let start = open + 1;
         let mut run_start = start;
-        let mut unescaped: Option<String> = None;
+        let mut escaped = false;
         loop {
-            let Some(found) = memchr::memchr2(b'"', b'\\', &self.bytes[run_start..]) else {
+            let (len, non_ascii) = scan_string_run(&self.bytes[run_start..]);
+            let end = run_start + len;
+            let Some(&stop) = self.bytes.get(end) else {
                 return Err(self.error_at(JsonErrorKind::UnterminatedString, open));
             };
-            let end = run_start + found;
-            if let Some(bad) = first_control(&self.bytes[run_start..end]) {
-                return Err(self.error_at(JsonErrorKind::ControlCharacter, run_start + bad));
+            if non_ascii {
+                // No character straddles `"` or `\`: each run is whole UTF-8 on its own.
+                if let Err(e) = std::str::from_utf8(&self.bytes[run_start..end]) {
+                    let offset = run_start + e.valid_up_to();
+                    return Err(self.error_at(JsonErrorKind::InvalidUtf8, offset));
+                }
             }
-            if self.bytes[end] == b'"' {
-                self.pos = end + 1;
-                return Ok(match unescaped {
-                    None => self.whole.slice_ref(&self.whole[start..end]),
-                    Some(mut buf) => {
-                        buf.push_str(&self.whole[run_start..end]);
-                        Text::from(buf)
+            match stop {
+                b'"' => {
+                    self.pos = end + 1;
+                    if !escaped {
+                        return Ok(Scanned::Raw(start..end));
                     }
-                });
+                    arena.push(&self.bytes[run_start..end]);
+                    return Ok(Scanned::Unescaped(arena.take()));
+                }
+                b'\\' => {
+                    escaped = true;
+                    arena.push(&self.bytes[run_start..end]);
+                    run_start = self.escape(end, arena, open)?;
+                }
+                _ => return Err(self.error_at(JsonErrorKind::ControlCharacter, end)),
             }
-            let buf = unescaped.get_or_insert_with(|| String::with_capacity(end - start + 16));
-            buf.push_str(&self.whole[run_start..end]);
-            run_start = self.escape(end, buf, open)?;
         }
     }
 
-    /// Appends the character of the escape at `at` (a backslash) to `buf`; returns the
+    /// Appends the character of the escape at `at` (a backslash) to `arena`; returns the
     /// offset just after it.
-    fn escape(&self, at: usize, buf: &mut String, open: usize) -> Result<usize, JsonError> {
+    fn escape(&self, at: usize, arena: &mut Arena, open: usize) -> Result<usize, JsonError> {
         let Some(&kind) = self.bytes.get(at + 1) else {
             return Err(self.error_at(JsonErrorKind::UnterminatedString, open));
         };
@@ -506,12 +587,12 @@ impl<'a> Decoder<'a> {
                     _ => (char::from_u32(first), at + 6),
                 };
                 // Every code point outside the surrogate range is a `char`.
-                buf.push(c.unwrap_or(char::REPLACEMENT_CHARACTER));
+                arena.push_char(c.unwrap_or(char::REPLACEMENT_CHARACTER));
                 return Ok(end);
             }
             _ => return Err(self.error_at(JsonErrorKind::InvalidEscape, at)),
         };
-        buf.push(c);
+        arena.push_char(c);
         Ok(at + 2)
     }
 
@@ -593,7 +674,8 @@ impl<'a> Decoder<'a> {
                 return Ok(Value::Integer(0i64.wrapping_sub_unsigned(magnitude)));
             }
         }
-        let parsed: f64 = self.whole[start..self.pos]
+        let parsed: f64 = self
+            .slice(start..self.pos)
             .parse()
             .map_err(|_| self.error_at(JsonErrorKind::InvalidNumber, start))?;
         if parsed.is_infinite() {
@@ -618,21 +700,62 @@ impl<'a> Decoder<'a> {
     }
 }
 
-/// The index of the first byte below 0x20 (which JSON strings must escape). Checks 16 bytes
-/// at a time without branching so the compiler can vectorise the common, clean case.
-fn first_control(run: &[u8]) -> Option<usize> {
-    let mut chunks = run.chunks_exact(16);
+/// The length of the run of `bytes` before the first `"`, `\` or control character (all of
+/// `bytes` if there is none), and whether that run holds a non-ASCII byte.
+///
+/// Eight bytes at a time, with the usual bit tricks: for each byte `b` of a word, the high
+/// bit of `(b - k) & !b & 0x80` is set when `b < k` (`k <= 0x80`) and `b ^ c < 1` finds `c`.
+/// A borrow can set a bit above a genuine hit but never below one, so the lowest set bit is
+/// exact.
+fn scan_string_run(bytes: &[u8]) -> (usize, bool) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below = |w: u64, k: u8| w.wrapping_sub(ONES * u64::from(k)) & !w & HIGH;
+    let mut high = 0;
+    let mut words = bytes.chunks_exact(8);
     let mut offset = 0;
-    for chunk in &mut chunks {
-        if chunk.iter().fold(false, |any, &b| any | (b < 0x20)) {
-            break;
+    for word in &mut words {
+        let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        let hits = below(w, 0x20)
+            | below(w ^ (ONES * u64::from(b'"')), 1)
+            | below(w ^ (ONES * u64::from(b'\\')), 1);
+        if hits != 0 {
+            let len = offset + (hits.trailing_zeros() / 8) as usize;
+            // Only the bytes before the hit count (a mask of the bits below it).
+            high |= w & HIGH & ((hits & hits.wrapping_neg()) - 1);
+            return (len, high != 0);
         }
-        offset += 16;
+        high |= w & HIGH;
+        offset += 8;
     }
-    run[offset..]
-        .iter()
-        .position(|&b| b < 0x20)
-        .map(|i| offset + i)
+    for (i, &b) in words.remainder().iter().enumerate() {
+        if b < 0x20 || b == b'"' || b == b'\\' {
+            return (offset + i, high != 0);
+        }
+        high |= u64::from(b & 0x80);
+    }
+    (bytes.len(), high != 0)
+}
+
+/// Object keys that Beats and ECS documents repeat in every event. Handing them out as
+/// static `Text`s saves a reference-count increment and decrement per key.
+fn known_key(key: &[u8]) -> Option<&'static str> {
+    let candidates: &[&'static str] = match key.len() {
+        2 => &["id", "ip", "os"],
+        3 => &["log", "ecs", "mac"],
+        4 => &[
+            "host", "file", "path", "type", "name", "beat", "tags", "kind",
+        ],
+        5 => &["input", "agent", "cloud", "event", "level", "flags"],
+        6 => &["offset", "fields", "module", "kernel", "family", "source"],
+        7 => &["message", "version", "service", "dataset", "created"],
+        8 => &["hostname", "platform", "provider", "original", "timezone"],
+        9 => &["@metadata", "container", "namespace"],
+        10 => &["@timestamp"],
+        12 => &["ephemeral_id", "architecture"],
+        _ => return None,
+    };
+    candidates.iter().copied().find(|c| c.as_bytes() == key)
 }
 
 #[cfg(test)]
@@ -736,7 +859,7 @@ mod tests {
 
     #[test]
     fn strings_without_escapes_share_the_input() {
-        let input = Bytes::from_static(br#"{"message":"hello","k\u0065y":"a\nb"}"#);
+        let input = Bytes::from_static(br#"{"msg":"hello","k\u0065y":"a\nb","message":"x"}"#);
         let object = decode_object(&input).unwrap();
         let range = input.as_ptr_range();
         let inside = |t: &Text| range.contains(&t.as_bytes().as_ptr());
@@ -747,6 +870,53 @@ mod tests {
         assert_eq!(key, "key");
         assert_eq!(value.as_str(), Some("a\nb"));
         assert!(!inside(key));
+        // A key every Beats event has is a static string, not a slice.
+        let (key, value) = object.iter().nth(2).unwrap();
+        assert_eq!(key, "message");
+        assert!(!inside(key));
+        assert!(inside(value.as_text().unwrap()));
+    }
+
+    #[test]
+    fn unescaped_strings_are_independent_slices_of_the_arena() {
+        // More escaped text than one arena chunk, so strings span chunks.
+        let line = format!("{}\\n", "é".repeat(3000));
+        let doc = format!(r#"{{"a":"{line}","b":["{line}","{line}","x\ty"]}}"#);
+        for _ in 0..3 {
+            let value = decode(&doc).unwrap();
+            let expected = format!("{}\n", "é".repeat(3000));
+            let object = value.as_object().unwrap();
+            assert_eq!(object.get("a").and_then(Value::as_str), Some(&*expected));
+            let items = object.get("b").and_then(Value::as_array).unwrap();
+            assert_eq!(items[0].as_str(), Some(&*expected));
+            assert_eq!(items[1].as_str(), Some(&*expected));
+            assert_eq!(items[2].as_str(), Some("x\ty"));
+        }
+        // A failed document leaves nothing behind for the next one.
+        assert!(decode(r#"["a\nb", "c\n"#).is_err());
+        assert_eq!(decode(r#""d\ne""#).unwrap(), Value::from("d\ne"));
+    }
+
+    #[test]
+    fn the_string_scanner_finds_the_first_stop_at_every_position() {
+        for at in 0..40 {
+            for stop in [b'"', b'\\', b'\n', 0x00, 0x1f] {
+                // Bytes that must not stop the scan or count as before it come after it.
+                let mut run = vec![b'a'; at];
+                run.push(stop);
+                run.extend_from_slice(b"\x7f\xc3\xa9 \"aaaaaaaaa");
+                assert_eq!(scan_string_run(&run), (at, false), "stop {stop} at {at}");
+            }
+            let mut high = vec![b'a'; at];
+            high.extend_from_slice("é".as_bytes());
+            high.extend_from_slice(&[b'a'; 9]);
+            high.push(b'"');
+            assert_eq!(scan_string_run(&high), (at + 11, true), "at {at}");
+            assert_eq!(scan_string_run(&high[..at]), (at, false), "at {at}");
+        }
+        // A non-ASCII byte after the stop is not reported.
+        assert_eq!(scan_string_run(b"abcdefg\"\xff"), (7, false));
+        assert_eq!(scan_string_run(b"ab\"\xffefgh"), (2, false));
     }
 
     #[test]

@@ -282,7 +282,7 @@ impl Event {
         }
         let tags = self
             .fields_mut()
-            .get_or_insert_with(TAGS, || Value::Array(Vec::new()));
+            .get_or_insert_with(&Text::from_static(TAGS), || Value::Array(Vec::new()));
         match tags {
             Value::Array(items) => items.push(Value::String(tag)),
             other => {

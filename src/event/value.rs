@@ -264,15 +264,23 @@ impl Object {
     }
 
     /// The value at `key`, inserting `make()` first when it is absent.
-    pub fn get_or_insert_with(&mut self, key: &str, make: impl FnOnce() -> Value) -> &mut Value {
+    pub fn get_or_insert_with(&mut self, key: &Text, make: impl FnOnce() -> Value) -> &mut Value {
         let i = match self.position(key) {
             Some(i) => i,
             None => {
-                self.entries.push((Text::from(key), make()));
+                self.entries.push((key.clone(), make()));
                 self.entries.len() - 1
             }
         };
         &mut self.entries[i].1
+    }
+
+    /// The object of `entries`, repeated keys removed as by [`Object::dedup_keys`]; the
+    /// vector's spare capacity is kept for members added later.
+    pub fn from_entries(entries: Vec<(Text, Value)>) -> Object {
+        let mut object = Object { entries };
+        object.dedup_keys();
+        object
     }
 
     /// Appends without checking for an existing key; pair with [`Object::dedup_keys`].

@@ -109,10 +109,8 @@ impl EventBuilder {
 
         let mut event = Event::new(fields);
         if let Some(Value::Object(metadata)) = metadata {
-            let into = event.metadata_mut();
-            for (k, v) in metadata {
-                into.insert(k, v);
-            }
+            // A new event's metadata is empty: the payload's object takes its place whole.
+            *event.metadata_mut() = metadata;
         }
         if let Some(original) = bad_timestamp {
             event

@@ -248,7 +248,9 @@ fn restart(event: &mut Event, original: i64, now_us: i64) {
     );
     tag.push_unchecked(Text::from_static("value"), Value::Integer(original));
     // A tree whose `tags` a filter made something else keeps it: the tag is then left out.
-    if let Value::Array(tags) = fields.get_or_insert_with("tags", || Value::Array(Vec::new())) {
+    if let Value::Array(tags) =
+        fields.get_or_insert_with(&Text::from_static("tags"), || Value::Array(Vec::new()))
+    {
         tags.push(Value::Object(tag));
     }
 }
