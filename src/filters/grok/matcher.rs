@@ -299,9 +299,15 @@ impl Matcher {
         !self.required.may_match(haystack.as_bytes())
     }
 
-    /// Whether the fast path, when it decides `haystack`, finds the spans the general engine
-    /// finds. For the fuzz target and the differential tests.
-    pub fn fast_path_agrees(&self, haystack: &str) -> bool {
+    /// Whether the shortcuts agree with the general engine on `haystack`: the fast path, when
+    /// it decides, finds the same spans, and the required literals rule out only lines the
+    /// general engine does not match. For the fuzz target and the differential tests.
+    pub fn shortcuts_agree(&self, haystack: &str) -> bool {
+        let mut general = Vec::new();
+        let matched = self.general(haystack, |_, span| general.push(span));
+        if matched && self.required_rejects(haystack) {
+            return false;
+        }
         let Some(chain) = &self.chain else {
             return true;
         };
@@ -313,11 +319,7 @@ impl Matcher {
                 .map(|g| self.widen(haystack, g, spans[g.index].map(|(s, e)| s..e)))
                 .collect();
         });
-        if !decided {
-            return true;
-        }
-        let mut general = Vec::new();
-        self.general(haystack, |_, span| general.push(span)) && fast == general
+        !decided || (matched && fast == general)
     }
 
     /// Maps an exact-engine capture (by group index) to `each`'s numbering.
