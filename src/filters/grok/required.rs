@@ -21,11 +21,34 @@ use regex_syntax::hir::literal::{ExtractKind, Extractor, Seq};
 use regex_syntax::hir::{Hir, HirKind};
 
 /// Sets with more literals than this are not searched: they would rarely rule a line out.
-const MAX_LITERALS: usize = 64;
+const MAX_LITERALS: usize = 256;
 
 pub struct Required {
-    /// One searcher per step, in the order a match contains them.
-    steps: Vec<AhoCorasick>,
+    /// The searches, in the order a match contains their literals.
+    steps: Vec<Step>,
+}
+
+enum Step {
+    /// One to three single bytes (a delimiter, the quote characters): `memchr`.
+    Bytes(Box<[u8]>),
+    Literals(AhoCorasick),
+}
+
+impl Step {
+    /// Where the leftmost literal starting at or after `from` starts.
+    fn find(&self, haystack: &[u8], from: usize) -> Option<usize> {
+        let hay = &haystack[from..];
+        let found = match self {
+            Step::Bytes(bytes) => match **bytes {
+                [a] => memchr::memchr(a, hay),
+                [a, b] => memchr::memchr2(a, b, hay),
+                [a, b, c] => memchr::memchr3(a, b, c, hay),
+                _ => unreachable!("built with one to three bytes"),
+            },
+            Step::Literals(searcher) => searcher.find(Input::new(hay)).map(|m| m.start()),
+        };
+        found.map(|at| from + at)
+    }
 }
 
 impl Required {
@@ -55,9 +78,9 @@ impl Required {
     pub fn may_match(&self, haystack: &[u8]) -> bool {
         let mut from = 0;
         for step in &self.steps {
-            match step.find(Input::new(haystack).range(from..)) {
+            match step.find(haystack, from) {
                 // The next item starts at least one byte later.
-                Some(found) => from = found.start() + 1,
+                Some(found) => from = found + 1,
                 None => return false,
             }
         }
@@ -69,8 +92,9 @@ fn last_byte(literal: &[u8]) -> &[u8] {
     &literal[literal.len() - 1..]
 }
 
-/// The items of the top-level concatenation, looking through capture groups (which do not
-/// change what matches).
+/// The items of the top-level concatenation. A capture group (a named field; the translation
+/// leaves no other groups capturing) stays one item: the literals inside it (a timestamp's
+/// digits and colons) are common and would cost a search each.
 fn flatten<'h>(hir: &'h Hir, items: &mut Vec<&'h Hir>) {
     match hir.kind() {
         HirKind::Concat(children) => {
@@ -78,7 +102,6 @@ fn flatten<'h>(hir: &'h Hir, items: &mut Vec<&'h Hir>) {
                 flatten(child, items);
             }
         }
-        HirKind::Capture(capture) => flatten(&capture.sub, items),
         _ => items.push(hir),
     }
 }
@@ -89,9 +112,9 @@ fn literals(hir: &Hir, kind: ExtractKind) -> Seq {
     extractor.extract(hir)
 }
 
-/// A leftmost searcher for `seq`'s literals (each mapped by `pick`), when the set is finite,
+/// A leftmost search for `seq`'s literals (each mapped by `pick`), when the set is finite,
 /// small and has no empty literal (which would be found everywhere).
-fn searcher(seq: &Seq, pick: fn(&[u8]) -> &[u8]) -> Option<AhoCorasick> {
+fn searcher(seq: &Seq, pick: fn(&[u8]) -> &[u8]) -> Option<Step> {
     let literals = seq.literals()?;
     if literals.is_empty()
         || literals.len() > MAX_LITERALS
@@ -102,10 +125,14 @@ fn searcher(seq: &Seq, pick: fn(&[u8]) -> &[u8]) -> Option<AhoCorasick> {
     let mut needles: Vec<&[u8]> = literals.iter().map(|l| pick(l.as_bytes())).collect();
     needles.sort_unstable();
     needles.dedup();
+    if needles.len() <= 3 && needles.iter().all(|n| n.len() == 1) {
+        return Some(Step::Bytes(needles.iter().map(|n| n[0]).collect()));
+    }
     AhoCorasick::builder()
         .match_kind(MatchKind::LeftmostFirst)
         .build(needles)
         .ok()
+        .map(Step::Literals)
 }
 
 #[cfg(test)]
