@@ -59,7 +59,7 @@ enum Automaton {
 const LAZY_CHECKS: usize = 64;
 
 pub struct Chain {
-    root: Node,
+    program: Box<[Op]>,
     dfas: Vec<Automaton>,
     /// Per automaton, the bytes a match can start with, when known: a piece is rejected
     /// without running its automaton when the next byte is not one of them.
@@ -68,8 +68,12 @@ pub struct Chain {
     look_matcher: LookMatcher,
 }
 
-enum Node {
+/// One step of a chain's program. A program is a flat sequence run by a loop; only
+/// alternatives, optionals and repetitions hold sub-programs.
+enum Op {
     Literal(Box<[u8]>),
+    /// A one-byte literal (a space, `[`, `"`): the most common delimiter.
+    Byte(u8),
     /// A capture-free piece that is one of the library's common fields.
     Native(Native),
     /// A greedy `X*` or `X+` over an ASCII class (PROG, USERNAME, …): the longest run.
@@ -99,10 +103,12 @@ enum Node {
     },
     Look(Look),
     Marker(usize),
-    Capture(usize, Box<Node>),
-    Concat(Vec<Node>),
+    /// A capture group begins here.
+    Open(usize),
+    /// The capture group opened last by this index ends here.
+    Close(usize),
     /// Alternatives with an automaton each telling whether it matches on its own.
-    Alternation(Vec<Tried>),
+    Alternation(Box<[Tried]>),
     Optional {
         greedy: bool,
         tried: Box<Tried>,
@@ -120,7 +126,7 @@ enum Node {
 /// node matches, that is its own best match and the automaton's scan is saved.
 struct Tried {
     dfa: usize,
-    node: Node,
+    program: Box<[Op]>,
     /// The capture groups inside, put back as they were when the node fails.
     groups: Box<[usize]>,
     /// Whether those groups can hold an earlier repetition's spans when the node runs, so
@@ -172,7 +178,8 @@ impl Chain {
             native_fields,
         };
         let hir = builder.simplify(&hir, Before::Start, Some(&[]));
-        let root = builder.node(&hir, &[])?;
+        let mut program = Vec::new();
+        builder.emit(&hir, &[], &mut program)?;
         let dfas = builder.dfas;
         let starts = builder.starts;
         let for_caches = dfas.clone();
@@ -185,7 +192,7 @@ impl Chain {
             .unwrap_or(0)
             + 1;
         Some(Chain {
-            root,
+            program: program.into_boxed_slice(),
             dfas,
             starts,
             scratch: Pool::new(Box::new(move || Scratch {
@@ -221,7 +228,7 @@ impl Chain {
             caches,
             slots,
         };
-        let matched = run.node(&self.root, 0).is_some();
+        let matched = run.exec(&self.program, 0).is_some();
         if matched {
             found(slots);
         }
@@ -308,29 +315,38 @@ impl Run<'_, '_> {
         }
     }
 
-    fn node(&mut self, node: &Node, at: usize) -> Option<usize> {
+    /// Runs `program` from `at`; the end of its match, or `None` when a step fails.
+    fn exec(&mut self, program: &[Op], mut at: usize) -> Option<usize> {
+        for op in program {
+            at = self.step(op, at)?;
+        }
+        Some(at)
+    }
+
+    fn step(&mut self, op: &Op, at: usize) -> Option<usize> {
         let bytes = self.haystack.as_bytes();
-        match node {
+        match op {
+            Op::Byte(b) => (bytes.get(at) == Some(b)).then_some(at + 1),
             // Literals are short: a byte loop beats a call to `memcmp`.
-            Node::Literal(lit) => (bytes.len() - at >= lit.len()
+            Op::Literal(lit) => (bytes.len() - at >= lit.len()
                 && lit.iter().zip(&bytes[at..]).all(|(a, b)| a == b))
             .then_some(at + lit.len()),
-            Node::Native(native) => native.end(self.haystack, at, &self.chain.look_matcher),
-            Node::Run { class, min } => {
+            Op::Native(native) => native.end(self.haystack, at, &self.chain.look_matcher),
+            Op::Run { class, min } => {
                 let len = bytes[at..]
                     .iter()
                     .take_while(|&&b| class[b as usize])
                     .count();
                 (len >= *min).then_some(at + len)
             }
-            Node::Leaf { dfa, ahead } => {
+            Op::Leaf { dfa, ahead } => {
                 let end = self.search(*dfa, at, false)?;
                 match ahead {
                     None => Some(end),
                     Some(ahead) => self.give_back(ahead, at, end),
                 }
             }
-            Node::Lazy {
+            Op::Lazy {
                 min,
                 rest,
                 needles: Some(needles),
@@ -369,7 +385,7 @@ impl Run<'_, '_> {
                 // The remainder cannot match the empty string (its literals are not empty).
                 None
             }
-            Node::Lazy {
+            Op::Lazy {
                 class,
                 min,
                 rest,
@@ -398,19 +414,23 @@ impl Run<'_, '_> {
                     taken = taken.saturating_add(1);
                 }
             }
-            Node::Look(look) => self
+            Op::Look(look) => self
                 .chain
                 .look_matcher
                 .matches(*look, bytes, at)
                 .then_some(at),
-            Node::Marker(look) => self.looks[*look].holds(self.haystack, at).then_some(at),
-            Node::Capture(group, sub) => {
-                let end = self.node(sub, at)?;
-                self.slots[*group] = Some((at, end));
-                Some(end)
+            Op::Marker(look) => self.looks[*look].holds(self.haystack, at).then_some(at),
+            Op::Open(group) => {
+                self.slots[*group] = Some((at, at));
+                Some(at)
             }
-            Node::Concat(items) => items.iter().try_fold(at, |at, item| self.node(item, at)),
-            Node::Alternation(alternatives) => {
+            Op::Close(group) => {
+                if let Some((_, end)) = &mut self.slots[*group] {
+                    *end = at;
+                }
+                Some(at)
+            }
+            Op::Alternation(alternatives) => {
                 let (last, earlier) = alternatives.split_last()?;
                 // The best match lies in the first alternative that matches at all.
                 for alternative in earlier {
@@ -421,9 +441,9 @@ impl Run<'_, '_> {
                     }
                 }
                 // Only the last is left: no need to ask first.
-                self.node(&last.node, at)
+                self.exec(&last.program, at)
             }
-            Node::Optional { greedy, tried } => {
+            Op::Optional { greedy, tried } => {
                 if !*greedy {
                     return Some(at);
                 }
@@ -433,7 +453,7 @@ impl Run<'_, '_> {
                     Attempt::NoMatch => Some(at),
                 }
             }
-            Node::Repeat { min, max, tried } => {
+            Op::Repeat { min, max, tried } => {
                 let mut at = at;
                 let mut count = 0u32;
                 while max.is_none_or(|max| count < max) {
@@ -456,7 +476,7 @@ impl Run<'_, '_> {
     /// its own best match: the automaton would have said it matches, and the node then run.
     fn attempt(&mut self, tried: &Tried, at: usize) -> Attempt {
         if !tried.inside_repeat {
-            if let Some(end) = self.node(&tried.node, at) {
+            if let Some(end) = self.exec(&tried.program, at) {
                 return Attempt::Matched(end);
             }
             if self.search(tried.dfa, at, true).is_some() {
@@ -471,7 +491,7 @@ impl Run<'_, '_> {
             return if self.search(tried.dfa, at, true).is_none() {
                 Attempt::NoMatch
             } else {
-                self.node(&tried.node, at)
+                self.exec(&tried.program, at)
                     .map_or(Attempt::Undecided, Attempt::Matched)
             };
         }
@@ -479,7 +499,7 @@ impl Run<'_, '_> {
         for (slot, &group) in saved.iter_mut().zip(&tried.groups) {
             *slot = self.slots[group];
         }
-        if let Some(end) = self.node(&tried.node, at) {
+        if let Some(end) = self.exec(&tried.program, at) {
             return Attempt::Matched(end);
         }
         if self.search(tried.dfa, at, true).is_some() {
@@ -585,7 +605,7 @@ fn first_set(hir: &Hir, set: &mut [bool; 256]) -> bool {
 }
 
 /// A greedy, unbounded repetition of at most one required ASCII-only class, as a run.
-fn ascii_run(rep: &regex_syntax::hir::Repetition) -> Option<Node> {
+fn ascii_run(rep: &regex_syntax::hir::Repetition) -> Option<Op> {
     if !rep.greedy || rep.max.is_some() || rep.min > 1 {
         return None;
     }
@@ -603,7 +623,7 @@ fn ascii_run(rep: &regex_syntax::hir::Repetition) -> Option<Node> {
     for b in 0..0x80u8 {
         table[b as usize] = class_contains(class, b as char);
     }
-    Some(Node::Run {
+    Some(Op::Run {
         class: table,
         min: rep.min as usize,
     })
@@ -818,37 +838,47 @@ impl Builder<'_> {
         Some(self.dfas.len() - 1)
     }
 
+    /// Appends the steps matching `hir` to `out`; `None` when its shape is not supported.
     /// `after` is what follows `hir` in the whole pattern, outermost last.
-    fn node(&mut self, hir: &Hir, after: &[&Hir]) -> Option<Node> {
+    fn emit(&mut self, hir: &Hir, after: &[&Hir], out: &mut Vec<Op>) -> Option<()> {
         if let Some(lazy) = self.lazy(hir, after) {
-            return Some(lazy);
+            out.push(lazy);
+            return Some(());
         }
         if !has_capture(hir) {
-            return match hir.kind() {
-                HirKind::Literal(lit) => Some(Node::Literal(lit.0.clone())),
-                HirKind::Look(look) => Some(Node::Look(look_of(*look))),
-                HirKind::Empty => Some(Node::Concat(Vec::new())),
-                _ if native::recognise(hir).is_some() => native::recognise(hir).map(Node::Native),
-                HirKind::Repetition(rep) if ascii_run(rep).is_some() => ascii_run(rep),
-                _ => Some(Node::Leaf {
+            match hir.kind() {
+                HirKind::Literal(lit) => match *lit.0 {
+                    [b] => out.push(Op::Byte(b)),
+                    _ => out.push(Op::Literal(lit.0.clone())),
+                },
+                HirKind::Look(look) => out.push(Op::Look(look_of(*look))),
+                HirKind::Empty => {}
+                _ if native::recognise(hir).is_some() => {
+                    out.push(Op::Native(native::recognise(hir)?))
+                }
+                HirKind::Repetition(rep) if ascii_run(rep).is_some() => out.push(ascii_run(rep)?),
+                _ => out.push(Op::Leaf {
                     dfa: self.dfa(hir)?,
                     ahead: None,
                 }),
-            };
+            }
+            return Some(());
         }
         match hir.kind() {
             HirKind::Capture(cap) => {
                 let index = cap.index as usize;
                 if let Some(look) = self.translated.looks.iter().position(|l| l.index == index) {
-                    return Some(Node::Marker(look));
+                    out.push(Op::Marker(look));
+                    return Some(());
                 }
-                if let Some(&(_, native)) = self.native_fields.iter().find(|(i, _)| *i == index) {
-                    return Some(Node::Capture(index, Box::new(Node::Native(native))));
+                out.push(Op::Open(index));
+                match self.native_fields.iter().find(|(i, _)| *i == index) {
+                    Some(&(_, native)) => out.push(Op::Native(native)),
+                    None => self.emit(&cap.sub, after, out)?,
                 }
-                Some(Node::Capture(index, Box::new(self.node(&cap.sub, after)?)))
+                out.push(Op::Close(index));
             }
             HirKind::Concat(items) => {
-                let mut nodes = Vec::with_capacity(items.len());
                 let mut i = 0;
                 while i < items.len() {
                     // A run of capture-free items is one piece: one automaton instead of one
@@ -865,25 +895,24 @@ impl Builder<'_> {
                     let mut rest: Vec<&Hir> = items[next..].iter().collect();
                     rest.extend_from_slice(after);
                     match self.fold_ahead(&piece, items.get(next)) {
-                        Some(folded) => nodes.push(folded),
-                        None => nodes.push(self.node(&piece, &rest)?),
+                        Some(folded) => out.push(folded),
+                        None => self.emit(&piece, &rest, out)?,
                     }
                     i = next;
                 }
-                Some(Node::Concat(nodes))
             }
             HirKind::Alternation(alternatives) => {
-                let mut nodes = Vec::with_capacity(alternatives.len());
+                let mut tried = Vec::with_capacity(alternatives.len());
                 for alternative in alternatives {
-                    nodes.push(self.tried(alternative, after)?);
+                    tried.push(self.tried(alternative, after)?);
                 }
-                Some(Node::Alternation(nodes))
+                out.push(Op::Alternation(tried.into_boxed_slice()));
             }
             HirKind::Repetition(rep) if rep.min == 0 && rep.max == Some(1) => {
-                Some(Node::Optional {
+                out.push(Op::Optional {
                     greedy: rep.greedy,
                     tried: Box::new(self.tried(&rep.sub, after)?),
-                })
+                });
             }
             HirKind::Repetition(rep) if rep.greedy => {
                 // What follows an iteration is another iteration or the rest.
@@ -901,14 +930,15 @@ impl Builder<'_> {
                 let mut tried = tried?;
                 // Each iteration after the first overwrites the one before.
                 tried.inside_repeat = true;
-                Some(Node::Repeat {
+                out.push(Op::Repeat {
                     min: rep.min,
                     max: rep.max,
                     tried: Box::new(tried),
-                })
+                });
             }
-            _ => None,
+            _ => return None,
         }
+        Some(())
     }
 
     fn tried(&mut self, hir: &Hir, after: &[&Hir]) -> Option<Tried> {
@@ -916,14 +946,18 @@ impl Builder<'_> {
         capture_indices(hir, &mut groups);
         Some(Tried {
             dfa: self.dfa(hir)?,
-            node: self.node(hir, after)?,
+            program: {
+                let mut program = Vec::new();
+                self.emit(hir, after, &mut program)?;
+                program.into_boxed_slice()
+            },
             groups: groups.into_boxed_slice(),
             inside_repeat: self.repeats > 0,
         })
     }
 
     /// `X*?` or `X+?` over one character class, with an automaton for what follows.
-    fn lazy(&mut self, hir: &Hir, after: &[&Hir]) -> Option<Node> {
+    fn lazy(&mut self, hir: &Hir, after: &[&Hir]) -> Option<Op> {
         let HirKind::Repetition(rep) = hir.kind() else {
             return None;
         };
@@ -983,7 +1017,7 @@ impl Builder<'_> {
             HirKind::Literal(literal) => Some(literal.0.clone()),
             _ => None,
         };
-        Some(Node::Lazy {
+        Some(Op::Lazy {
             class: class.clone(),
             min: rep.min,
             rest: self.dfa(&rest)?,
@@ -995,7 +1029,7 @@ impl Builder<'_> {
 
     /// A capture-free `item` followed by a one-character look-ahead marker becomes one leaf
     /// whose automaton also reads the tested character.
-    fn fold_ahead(&mut self, item: &Hir, next: Option<&Hir>) -> Option<Node> {
+    fn fold_ahead(&mut self, item: &Hir, next: Option<&Hir>) -> Option<Op> {
         if has_capture(item) || matches!(item.kind(), HirKind::Look(_) | HirKind::Literal(_)) {
             return None;
         }
@@ -1022,7 +1056,7 @@ impl Builder<'_> {
             Hir::class(class.clone())
         };
         let dfa = self.dfa(&Hir::concat(vec![item.clone(), tested]))?;
-        Some(Node::Leaf {
+        Some(Op::Leaf {
             dfa,
             ahead: Some(Ahead {
                 class: class.clone(),

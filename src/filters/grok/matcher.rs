@@ -25,6 +25,7 @@ use regex_automata::{Anchored, Input, MatchKind, PatternSet};
 use super::chain::Chain;
 use super::dialect::{Group, LookAround, Translated};
 use super::exact::Exact;
+use super::required::Required;
 
 type MakeCaptures = Box<dyn Fn() -> Captures + Send + Sync + UnwindSafe + RefUnwindSafe>;
 type MakeSet = Box<dyn Fn() -> PatternSet + Send + Sync + UnwindSafe + RefUnwindSafe>;
@@ -51,6 +52,8 @@ pub struct Matcher {
     exact: Option<Exact>,
     /// The fast path, tried first when the pattern's shape allows it.
     chain: Option<Chain>,
+    /// Rules out most lines the fast path does not decide before the general engine runs.
+    required: Required,
 }
 
 /// A compiled look-around.
@@ -211,6 +214,8 @@ impl Matcher {
         } else {
             Some(Exact::new(&translated.regex, &looks)?)
         };
+        let required =
+            Required::new(&regex_syntax::parse(&translated.regex).map_err(|e| e.to_string())?);
         let for_slots = regex.clone();
         Ok(Matcher {
             slots: Pool::new(Box::new(move || for_slots.create_captures())),
@@ -219,6 +224,7 @@ impl Matcher {
             looks,
             exact,
             chain: Chain::new(translated),
+            required,
         })
     }
 
@@ -254,7 +260,7 @@ impl Matcher {
                 return true;
             }
         }
-        self.general(haystack, each)
+        self.required.may_match(haystack.as_bytes()) && self.general(haystack, each)
     }
 
     /// The general engine alone: the meta regex, then `exact.rs` if an assertion failed.
@@ -287,9 +293,21 @@ impl Matcher {
             .is_some_and(|chain| chain.run(haystack, &self.looks, |_| {}))
     }
 
-    /// Whether the fast path, when it decides `haystack`, finds the spans the general engine
-    /// finds. For the fuzz target and the differential tests.
-    pub fn fast_path_agrees(&self, haystack: &str) -> bool {
+    /// Whether the required literals alone rule `haystack` out, for tests and benchmarks that
+    /// want to know which engine decided.
+    pub fn required_rejects(&self, haystack: &str) -> bool {
+        !self.required.may_match(haystack.as_bytes())
+    }
+
+    /// Whether the shortcuts agree with the general engine on `haystack`: the fast path, when
+    /// it decides, finds the same spans, and the required literals rule out only lines the
+    /// general engine does not match. For the fuzz target and the differential tests.
+    pub fn shortcuts_agree(&self, haystack: &str) -> bool {
+        let mut general = Vec::new();
+        let matched = self.general(haystack, |_, span| general.push(span));
+        if matched && self.required_rejects(haystack) {
+            return false;
+        }
         let Some(chain) = &self.chain else {
             return true;
         };
@@ -301,11 +319,7 @@ impl Matcher {
                 .map(|g| self.widen(haystack, g, spans[g.index].map(|(s, e)| s..e)))
                 .collect();
         });
-        if !decided {
-            return true;
-        }
-        let mut general = Vec::new();
-        self.general(haystack, |_, span| general.push(span)) && fast == general
+        !decided || (matched && fast == general)
     }
 
     /// Maps an exact-engine capture (by group index) to `each`'s numbering.

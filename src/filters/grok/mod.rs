@@ -19,6 +19,7 @@ pub mod library;
 pub mod matcher;
 mod native;
 pub mod plugin;
+mod required;
 mod timestamps;
 
 use std::path::PathBuf;

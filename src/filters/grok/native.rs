@@ -37,6 +37,8 @@ pub enum Native {
     Number,
     /// QUOTEDSTRING after its look-behind: `"…"`, `'…'` or `` `…` `` with `\` escapes.
     Quoted,
+    /// `(?:[a-zA-Z$_][a-zA-Z$_0-9]*\.)*[a-zA-Z$_][a-zA-Z$_0-9]*`: JAVACLASS.
+    JavaClass,
     /// IPORHOST (and SYSLOGHOST).
     IpOrHost,
     /// HTTPDATE.
@@ -65,6 +67,10 @@ fn table() -> &'static [(Hir, Native)] {
             (
                 r#"(?>"(?>\\.|[^\\"]+)+"|""|(?>'(?>\\.|[^\\']+)+')|''|(?>`(?>\\.|[^\\`]+)+`)|``)"#,
                 Native::Quoted,
+            ),
+            (
+                r"(?:[a-zA-Z$_][a-zA-Z$_0-9]*\.)*[a-zA-Z$_][a-zA-Z$_0-9]*",
+                Native::JavaClass,
             ),
         ]
         .into_iter()
@@ -166,6 +172,19 @@ pub(super) fn word_boundary(bytes: &[u8], at: usize, looks: &LookMatcher) -> Opt
     looks.is_word_unicode(bytes, at).ok()
 }
 
+/// The end of a Java identifier (`[a-zA-Z$_][a-zA-Z$_0-9]*`) starting at `at`.
+fn java_identifier(bytes: &[u8], at: usize) -> Option<usize> {
+    let first = *bytes.get(at)?;
+    if !(first.is_ascii_alphabetic() || first == b'$' || first == b'_') {
+        return None;
+    }
+    let len = bytes[at + 1..]
+        .iter()
+        .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'$' || b == b'_')
+        .count();
+    Some(at + 1 + len)
+}
+
 fn digits(bytes: &[u8], at: usize) -> usize {
     bytes[at.min(bytes.len())..]
         .iter()
@@ -228,6 +247,19 @@ impl Native {
                     fraction(start).map(|n| start + 1 + n)
                 }
             }
+            Native::JavaClass => {
+                // The repetition takes every `identifier.` it can; an identifier can never
+                // contain a dot, so each iteration's end is forced and the last identifier
+                // is the one not followed by `.identifier`.
+                let mut end = java_identifier(bytes, at)?;
+                while bytes.get(end) == Some(&b'.') {
+                    match java_identifier(bytes, end + 1) {
+                        Some(next) => end = next,
+                        None => break,
+                    }
+                }
+                Some(end)
+            }
             Native::IpOrHost => address::ip_or_host(bytes, at, looks),
             Native::HttpDate => timestamps::http_date(bytes, at),
             Native::Iso8601 => timestamps::iso8601(bytes, at),
@@ -273,7 +305,7 @@ mod tests {
             let hir = regex_syntax::parse(&translate(source).unwrap().regex).unwrap();
             assert_eq!(recognise(&hir), Some(native), "{source}");
         }
-        assert_eq!(table().len(), 8, "every definition translates and parses");
+        assert_eq!(table().len(), 9, "every definition translates and parses");
         let other = regex_syntax::parse(&translate(r"\S*").unwrap().regex).unwrap();
         assert_eq!(recognise(&other), None);
     }
@@ -303,5 +335,14 @@ mod tests {
         assert_eq!(end(Native::Quoted, r#""abc"#), None);
         assert_eq!(end(Native::Quoted, r"'a\"), None);
         assert_eq!(end(Native::Quoted, "`a\\\u{e9}`"), Some(6));
+        assert_eq!(end(Native::JavaClass, "org.a$1.B_c:175"), Some(11));
+        assert_eq!(
+            end(Native::JavaClass, "a.b.:1"),
+            Some(3),
+            "a trailing dot is left"
+        );
+        assert_eq!(end(Native::JavaClass, "a.1b"), Some(1));
+        assert_eq!(end(Native::JavaClass, "1a"), None);
+        assert_eq!(end(Native::JavaClass, "x\u{e9}"), Some(1));
     }
 }
