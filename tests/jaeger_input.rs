@@ -31,6 +31,7 @@ use sluice::traces::model::{KeyValue, Process, Span, TagValue};
 use thrift_crate::{Extensions, Wire};
 
 mod common;
+use common::fifo::{wait_for_trace, Fifo};
 use common::process::{self, log_field};
 
 /// The Python of the virtualenv `venv` (under `target/`), checked to import `module`.
@@ -774,13 +775,10 @@ async fn a_failing_output_gets_collectors_to_ask_for_a_retry() {
 /// FIFO is read every batch that was accepted must be answered 202 with its span written.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_full_pipeline_gets_collectors_to_ask_for_a_retry_and_udp_drops_counted() {
-    let fifo_dir = tempfile::tempdir().unwrap();
-    let fifo = fifo_dir.path().join("spans.fifo");
-    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
-    assert!(made.success(), "mkfifo failed");
+    let fifo = Fifo::new();
     let sluice = Sluice::start_with(
         "max_queue_wait_ms => 300 udp_queue_size => 2",
-        Some(&fifo.display().to_string()),
+        Some(&fifo.path.display().to_string()),
         // A FIFO cannot be synced.
         "fsync => false",
         &["-w", "1", "-b", "1", "--queue.max_events", "1"],
@@ -858,28 +856,12 @@ async fn a_full_pipeline_gets_collectors_to_ask_for_a_retry_and_udp_drops_counte
     assert!((7..=8).contains(&dropped), "{dropped} datagrams dropped");
 
     // Reading the FIFO lets the output go on: every accepted batch is answered and written.
-    let (lines, received) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        let reader = std::io::BufReader::new(std::fs::File::open(&fifo).unwrap());
-        for line in reader.lines().map_while(Result::ok) {
-            if lines.send(line).is_err() {
-                return;
-            }
-        }
-    });
+    let received = fifo.read_lines();
     let mut written = std::collections::HashSet::new();
     for (trace_id, sender) in in_flight {
         let (status, _, text) = sender.join().unwrap();
         assert_eq!(status, 202, "batch {trace_id}: {text}");
-        let hex = format!("{trace_id:032x}");
-        while !written.contains(&hex) {
-            let line = received
-                .recv_timeout(Duration::from_secs(30))
-                .unwrap_or_else(|_| panic!("batch {trace_id} was answered but never written"));
-            let doc: Value = serde_json::from_str(&line).unwrap();
-            written.insert(doc["traceID"].as_str().unwrap().to_owned());
-        }
+        wait_for_trace(&received, &mut written, &format!("{trace_id:032x}"));
     }
 }
 

@@ -24,6 +24,7 @@ use prost::Message;
 use serde_json::Value;
 
 mod common;
+use common::fifo::{wait_for_trace, Fifo};
 use common::process::{self, log_field};
 
 /// The Python that has the SDK: `SLUICE_OTEL_PYTHON`, else the virtualenv of
@@ -382,10 +383,7 @@ fn success_waits_for_the_output_and_a_failing_output_makes_senders_back_off() {
 /// every request that was accepted must be answered 200 with its span in the output.
 #[test]
 fn a_full_pipeline_asks_senders_to_retry_and_loses_nothing_it_accepted() {
-    let fifo_dir = tempfile::tempdir().unwrap();
-    let fifo = fifo_dir.path().join("spans.fifo");
-    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
-    assert!(made.success(), "mkfifo failed");
+    let fifo = Fifo::new();
     let sluice = Sluice::start_with(
         &["-w", "1", "-b", "1", "--queue.max_events", "1"],
         "max_queue_wait_ms => 300",
@@ -393,7 +391,7 @@ fn a_full_pipeline_asks_senders_to_retry_and_loses_nothing_it_accepted() {
         // A FIFO cannot be synced: `fsync` off.
         &format!(
             r#"file {{ path => "{}" flush_interval => 0 fsync => false }}"#,
-            fifo.display()
+            fifo.path.display()
         ),
     );
     let protobuf = [("Content-Type", "application/x-protobuf")];
@@ -431,28 +429,12 @@ fn a_full_pipeline_asks_senders_to_retry_and_loses_nothing_it_accepted() {
     assert_eq!(answered("grpc", "UNAVAILABLE"), 1);
 
     // Now read the FIFO: the output opens it, writes, and every accepted request is answered.
-    let (lines, received) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        let reader = std::io::BufReader::new(std::fs::File::open(&fifo).unwrap());
-        for line in reader.lines().map_while(Result::ok) {
-            if lines.send(line).is_err() {
-                return;
-            }
-        }
-    });
+    let received = fifo.read_lines();
     let mut written = std::collections::HashSet::new();
     for (n, sender) in in_flight {
         let answer = sender.join().unwrap();
         assert_eq!(answer.status, 200, "request {n}: {}", answer.head);
-        let trace_id = format!("{n:032x}");
-        while !written.contains(&trace_id) {
-            let line = received
-                .recv_timeout(Duration::from_secs(30))
-                .unwrap_or_else(|_| panic!("request {n} was answered 200 but its span never came"));
-            let doc: Value = serde_json::from_str(&line).unwrap();
-            written.insert(doc["traceID"].as_str().unwrap().to_owned());
-        }
+        wait_for_trace(&received, &mut written, &format!("{n:032x}"));
     }
     assert!(
         !written.contains(&format!("{:032x}", 21)),

@@ -12,6 +12,7 @@
 // Each test binary compiles this module and uses a part of it.
 #![allow(dead_code)]
 
+pub mod fifo;
 pub mod jaeger;
 pub mod pki;
 pub mod process;
