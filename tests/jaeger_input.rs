@@ -174,6 +174,14 @@ output {{ file {{ path => "{output}" flush_interval => 0 {output_settings} }} }}
             .unwrap_or(0)
     }
 
+    /// Each collector (HTTP and gRPC) refused exactly one batch for `reason`.
+    fn assert_rejected_once_per_collector(&self, reason: &str) {
+        for endpoint in ["endpoint=\"http\"", "endpoint=\"grpc\""] {
+            let rejected = self.metric(&["sluice_jaeger_batches_rejected_total", endpoint, reason]);
+            assert_eq!(rejected, 1, "{endpoint}");
+        }
+    }
+
     fn send_udp(&self, port: u16, datagram: &[u8]) {
         let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
         socket.send_to(datagram, ("127.0.0.1", port)).unwrap();
@@ -742,30 +750,28 @@ async fn a_failing_output_gets_collectors_to_ask_for_a_retry() {
     .unwrap();
     assert_eq!(status, 503, "{text}");
     assert!(head.contains("retry-after: 5"), "{head}");
+    grpc_is_asked_to_retry(sluice.grpc, 1).await;
+    sluice.assert_rejected_once_per_collector("output_failed");
+}
+
+/// Posts one span to the gRPC collector, which must refuse it with `UNAVAILABLE` and a
+/// `RetryInfo` in the `google.rpc.Status` details (its encoding is unit tested in
+/// `inputs::otlp::rpc`).
+async fn grpc_is_asked_to_retry(port: u16, trace_byte: u8) {
     let mut trace = [0u8; 16];
-    trace[15] = 1;
+    trace[15] = trace_byte;
     let request = PostSpansRequest {
         batch: Some(Batch {
             spans: vec![proto_span(&trace, 1, None)],
             process: Some(proto_process("grpc")),
         }),
     };
-    let status = post_spans(sluice.grpc, request).await.unwrap_err();
+    let status = post_spans(port, request).await.unwrap_err();
     assert_eq!(status.code(), tonic::Code::Unavailable, "{status}");
-    // The `google.rpc.Status` in the details carries a `RetryInfo` (its encoding is unit
-    // tested in `inputs::otlp::rpc`).
     assert!(
         String::from_utf8_lossy(status.details()).contains("google.rpc.RetryInfo"),
         "{status:?}"
     );
-    for endpoint in ["endpoint=\"http\"", "endpoint=\"grpc\""] {
-        let failed = sluice.metric(&[
-            "sluice_jaeger_batches_rejected_total",
-            endpoint,
-            "output_failed",
-        ]);
-        assert_eq!(failed, 1, "{endpoint}");
-    }
 }
 
 /// The pipeline is made to fill for real, as in the otlp tests: the file output writes to a
@@ -813,28 +819,8 @@ async fn a_full_pipeline_gets_collectors_to_ask_for_a_retry_and_udp_drops_counte
     assert!(head.contains("retry-after: 5"), "{head}");
     assert!(!in_flight.is_empty(), "the first batch must get in");
 
-    let mut trace = [0u8; 16];
-    trace[15] = 99;
-    let request = PostSpansRequest {
-        batch: Some(Batch {
-            spans: vec![proto_span(&trace, 1, None)],
-            process: Some(proto_process("grpc")),
-        }),
-    };
-    let status = post_spans(sluice.grpc, request).await.unwrap_err();
-    assert_eq!(status.code(), tonic::Code::Unavailable, "{status}");
-    assert!(
-        String::from_utf8_lossy(status.details()).contains("google.rpc.RetryInfo"),
-        "{status:?}"
-    );
-    for endpoint in ["endpoint=\"http\"", "endpoint=\"grpc\""] {
-        let saturated = sluice.metric(&[
-            "sluice_jaeger_batches_rejected_total",
-            endpoint,
-            "saturated",
-        ]);
-        assert_eq!(saturated, 1, "{endpoint}");
-    }
+    grpc_is_asked_to_retry(sluice.grpc, 99).await;
+    sluice.assert_rejected_once_per_collector("saturated");
 
     // The UDP hand-off holds two datagrams' spans; the rest are dropped, and counted.
     let datagram = thrift_crate::emit_batch(
