@@ -281,7 +281,9 @@ output {{ email {{
 }} }}"#
     );
     let mut child = sluice()
-        .args(["run", "--api.enabled", "false", "-e", &config])
+        // One worker: with two, the second batch can reach the output first, and the first
+        // digest's "first events" are then not the storm's first.
+        .args(["run", "--api.enabled", "false", "-w", "1", "-e", &config])
         .stdin(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
