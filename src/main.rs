@@ -52,8 +52,9 @@ enum Command {
     Version,
 }
 
+/// Where a running Sluice's API answers.
 #[derive(Args)]
-struct HealthArgs {
+struct ApiAddress {
     /// The API's address.
     #[arg(
         long = "api.http.address",
@@ -61,6 +62,12 @@ struct HealthArgs {
         default_value = "127.0.0.1:9600"
     )]
     address: String,
+}
+
+#[derive(Args)]
+struct HealthArgs {
+    #[command(flatten)]
+    api: ApiAddress,
     /// Ask `/live` (the process serves requests) instead of `/ready` (every pipeline takes
     /// input).
     #[arg(long)]
@@ -72,13 +79,8 @@ struct HealthArgs {
 
 #[derive(Args)]
 struct TopArgs {
-    /// The API's address.
-    #[arg(
-        long = "api.http.address",
-        value_name = "HOST:PORT",
-        default_value = "127.0.0.1:9600"
-    )]
-    address: String,
+    #[command(flatten)]
+    api: ApiAddress,
     /// Seconds between two scrapes of `/metrics`.
     #[arg(long, default_value_t = 1.0)]
     interval: f64,
@@ -332,7 +334,7 @@ fn health(args: HealthArgs) -> ExitCode {
     use sluice::observe::probe::{probe, Check};
     let check = if args.live { Check::Live } else { Check::Ready };
     match probe(
-        &args.address,
+        &args.api.address,
         check,
         Duration::from_secs(args.timeout.max(1)),
     ) {
@@ -346,7 +348,7 @@ fn health(args: HealthArgs) -> ExitCode {
 
 fn top(args: TopArgs) -> ExitCode {
     let interval = Duration::from_secs_f64(args.interval.clamp(0.1, 3600.0));
-    match sluice::observe::top::run(&args.address, interval) {
+    match sluice::observe::top::run(&args.api.address, interval) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: sluice top: {e}");

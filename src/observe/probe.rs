@@ -109,22 +109,7 @@ mod tests {
 
     #[test]
     fn a_peer_that_is_not_http_is_named() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        std::thread::spawn(move || {
-            let (mut conn, _) = listener.accept().unwrap();
-            // Read the whole request first: closing with unread bytes would reset the
-            // connection.
-            let mut request = Vec::new();
-            let mut buf = [0; 1024];
-            while !request.ends_with(b"\r\n\r\n") {
-                match conn.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => request.extend_from_slice(&buf[..n]),
-                }
-            }
-            let _ = conn.write_all(b"SSH-2.0-OpenSSH_9.2\r\n");
-        });
+        let addr = serve(b"SSH-2.0-OpenSSH_9.2\r\n".to_vec());
         let error = probe(&addr, Check::Live, Duration::from_secs(2)).unwrap_err();
         assert!(error.contains("did not answer HTTP"), "{error}");
     }
