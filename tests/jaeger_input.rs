@@ -236,17 +236,17 @@ fn tag<'a>(tags: &'a Value, key: &str) -> Option<&'a Value> {
     tags.as_array()?.iter().find(|t| t["key"] == key)
 }
 
-#[test]
-fn the_seed_client_sends_spans_with_tags_logs_and_process_tags() {
-    let sluice = Sluice::start("");
+/// Runs the seed's `jaeger_client` (4.8, PyPI) against `sluice`'s agent ports:
+/// `tests/peers/jaeger_client_send.py MODE COMPACT_PORT SAMPLING_PORT ARGS…`, whose JSON
+/// report on stdout is returned.
+fn jaeger_client(sluice: &Sluice, mode_and_args: &[&str]) -> Value {
+    let (mode, args) = mode_and_args.split_first().expect("a mode");
     let out = Command::new(python("jaeger-client-venv", "jaeger_client"))
         .arg(peer("jaeger_client_send.py"))
-        .args([
-            "seed",
-            &sluice.compact.to_string(),
-            &sluice.sampling.to_string(),
-        ])
-        .args(["mangakai-backend", "5"])
+        .arg(mode)
+        .arg(sluice.compact.to_string())
+        .arg(sluice.sampling.to_string())
+        .args(args)
         .output()
         .unwrap();
     assert!(
@@ -254,7 +254,13 @@ fn the_seed_client_sends_spans_with_tags_logs_and_process_tags() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let sent: Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn the_seed_client_sends_spans_with_tags_logs_and_process_tags() {
+    let sluice = Sluice::start("");
+    let sent = jaeger_client(&sluice, &["seed", "mangakai-backend", "5"]);
     let trace_ids: Vec<&str> = sent["trace_ids"]
         .as_array()
         .unwrap()
@@ -309,22 +315,7 @@ fn the_seed_client_sends_spans_with_tags_logs_and_process_tags() {
 #[test]
 fn jaeger_client_takes_its_sampling_strategy_from_us() {
     let sluice = Sluice::start("");
-    let out = Command::new(python("jaeger-client-venv", "jaeger_client"))
-        .arg(peer("jaeger_client_send.py"))
-        .args([
-            "remote",
-            &sluice.compact.to_string(),
-            &sluice.sampling.to_string(),
-        ])
-        .args(["remote-svc", "0.25"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let got = jaeger_client(&sluice, &["remote", "remote-svc", "0.25"]);
     assert_eq!(got["sampler"], "ProbabilisticSampler", "{got}");
     assert_eq!(got["rate"], 0.25);
     assert!(sluice.metric(&["sluice_jaeger_sampling_requests_total", "path=\"sampling\""]) >= 1);
