@@ -11,7 +11,7 @@ use std::time::Duration;
 use hyper::Method;
 use sluice::event::{Event, FieldRef, Object};
 use sluice::outputs::elasticsearch::{
-    daily, Client, ClientConfig, ElasticsearchConfig, ElasticsearchOutput, VerificationMode,
+    daily, Client, ClientConfig, ElasticsearchConfig, ElasticsearchOutput,
 };
 use sluice::pipeline::receipt::{receipt, Delivery, Finalizers};
 
@@ -70,14 +70,8 @@ async fn a_three_node_cluster_keeps_taking_writes_with_a_node_killed() {
     let prefix = format!("sluice-cluster-{}", std::process::id());
     let admin = Client::new(&ClientConfig {
         hosts: HOSTS.iter().map(|h| h.to_string()).collect(),
-        user: None,
-        password: None,
-        api_key: None,
-        ssl_enabled: None,
-        ssl_certificate_authorities: Vec::new(),
-        ssl_verification_mode: VerificationMode::Full,
         compression_level: 0,
-        timeout: Duration::from_secs(60),
+        ..ClientConfig::default()
     })
     .unwrap();
     let output = ElasticsearchOutput::new(ElasticsearchConfig {

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use hyper::Method;
 use sluice::event::{Event, FieldRef, Object, Value};
 use sluice::outputs::elasticsearch::{
-    daily, Client, ClientConfig, ElasticsearchConfig, ElasticsearchOutput, VerificationMode,
+    daily, Client, ClientConfig, ElasticsearchConfig, ElasticsearchOutput,
 };
 use sluice::pipeline::receipt::{receipt, Delivery, Finalizers};
 
@@ -123,14 +123,8 @@ async fn write_100k_events_and_report_throughput() {
 
     let admin = Client::new(&ClientConfig {
         hosts: vec![url],
-        user: None,
-        password: None,
-        api_key: None,
-        ssl_enabled: None,
-        ssl_certificate_authorities: Vec::new(),
-        ssl_verification_mode: VerificationMode::Full,
         compression_level: 0,
-        timeout: Duration::from_secs(60),
+        ..ClientConfig::default()
     })
     .unwrap();
     let index = format!("{prefix}-{}", now.format("%Y.%m.%d"));

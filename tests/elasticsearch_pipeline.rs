@@ -13,7 +13,7 @@ use serde_json::Value as Json;
 
 mod common;
 use common::process::Sluice;
-use common::{count, es, node, unique};
+use common::{count, es, node, refuse_text_messages, unique};
 
 fn sluice(args: &[&str]) -> Output {
     let output = Command::new(env!("CARGO_BIN_EXE_sluice"))
@@ -109,14 +109,7 @@ async fn generator_events_land_in_their_daily_index_without_metadata() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mapping_conflict_is_dead_lettered_listed_and_replayed_once_after_a_fix() {
     let index = unique("pipeline-conflict");
-    // `message` is a number here, so the generator's text cannot be indexed.
-    let created = es(
-        Method::PUT,
-        &format!("/{index}"),
-        Some(r#"{"mappings":{"properties":{"message":{"type":"long"}}}}"#),
-    )
-    .await;
-    assert_eq!(created["acknowledged"], true, "{created}");
+    refuse_text_messages(&index).await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_str().unwrap();
 
@@ -217,13 +210,7 @@ fn segment_bytes(dir: &std::path::Path) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kill_9_while_the_dead_letter_queue_is_written_loses_no_whole_record() {
     let index = unique("pipeline-crash");
-    let created = es(
-        Method::PUT,
-        &format!("/{index}"),
-        Some(r#"{"mappings":{"properties":{"message":{"type":"long"}}}}"#),
-    )
-    .await;
-    assert_eq!(created["acknowledged"], true, "{created}");
+    refuse_text_messages(&index).await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_str().unwrap();
     let dlq_args = [

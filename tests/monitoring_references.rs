@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::process::{log_field, Sluice};
-use common::{es, node, unique};
+use common::{es, node, refuse_text_messages, unique};
 use hyper::Method;
 use serde_json::Value as Json;
 
@@ -267,15 +267,8 @@ async fn every_metric_the_rules_and_the_dashboard_use_is_exported() {
     );
 
     let logs_index = unique("monitoring-refused");
-    // `message` is a number here: every beats event comes back 400 and goes to the
-    // dead-letter queue.
-    let created = es(
-        Method::PUT,
-        &format!("/{logs_index}"),
-        Some(r#"{"mappings":{"properties":{"message":{"type":"long"}}}}"#),
-    )
-    .await;
-    assert_eq!(created["acknowledged"], true, "{created}");
+    // Every beats event comes back 400 and goes to the dead-letter queue.
+    refuse_text_messages(&logs_index).await;
     // Fail in seconds, not at the peers' timeouts, when the node cannot place new indices.
     let health = es(
         Method::GET,

@@ -134,6 +134,18 @@ pub async fn es(method: Method, path: &str, body: Option<&str>) -> Json {
     serde_json::from_slice(&reply.body).unwrap_or(Json::Null)
 }
 
+/// Creates `index` with `message` mapped as a number, so every event whose `message` is text
+/// comes back 400 (a mapping error): the way tests send events to the dead-letter queue.
+pub async fn refuse_text_messages(index: &str) {
+    let created = es(
+        Method::PUT,
+        &format!("/{index}"),
+        Some(r#"{"mappings":{"properties":{"message":{"type":"long"}}}}"#),
+    )
+    .await;
+    assert_eq!(created["acknowledged"], true, "{created}");
+}
+
 pub async fn count(index: &str, query: &str) -> u64 {
     es(Method::POST, &format!("/{index}/_refresh"), None).await;
     let v = es(Method::GET, &format!("/{index}/_count{query}"), None).await;
