@@ -11,6 +11,7 @@ use std::hint::black_box;
 
 use bytes::BytesMut;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use sluice::event::{Event, FieldRef};
 use sluice::inputs::beats::event::{EventBuilder, EventOptions};
 use sluice::inputs::beats::frame::{encode, Decoder, Limits, Payload};
 use thread_cpu_time::ThreadCpuTime;
@@ -58,6 +59,7 @@ fn bench(c: &mut Criterion<ThreadCpuTime>) {
     let events = filebeat_events();
     let peer = "10.0.0.1:40000".parse().unwrap();
     let builder = EventBuilder::new(peer, EventOptions::default());
+    let message = FieldRef::parse("message").unwrap();
     let mut group = c.benchmark_group("beats");
     group.throughput(Throughput::Elements(events.len() as u64));
     for (name, level) in [("plain", None), ("zlib3", Some(3))] {
@@ -76,21 +78,43 @@ fn bench(c: &mut Criterion<ThreadCpuTime>) {
         group.bench_function(format!("decode+events/{name}"), |b| {
             b.iter_batched(
                 || BytesMut::from(&wire[..]),
+                |mut buf| black_box(decode_and_build(&mut buf, &builder, |_| {})),
+                BatchSize::LargeInput,
+            )
+        });
+        // As a pipeline with a filter sees them: the first field read builds each tree.
+        group.bench_function(format!("decode+events+first-read/{name}"), |b| {
+            b.iter_batched(
+                || BytesMut::from(&wire[..]),
                 |mut buf| {
-                    let mut decoder = Decoder::new(Limits::default());
-                    let window = decoder.decode(&mut buf).unwrap().unwrap();
-                    let built: Vec<_> = window
-                        .frames
-                        .into_iter()
-                        .map(|f| builder.build(f.payload).unwrap())
-                        .collect();
-                    black_box(built)
+                    black_box(decode_and_build(&mut buf, &builder, |e| {
+                        black_box(e.get(&message));
+                    }))
                 },
                 BatchSize::LargeInput,
             )
         });
     }
     group.finish();
+}
+
+/// Decodes the window in `buf` and builds its events, handing each to `each`.
+fn decode_and_build(
+    buf: &mut BytesMut,
+    builder: &EventBuilder,
+    each: impl Fn(&Event),
+) -> Vec<Event> {
+    let mut decoder = Decoder::new(Limits::default());
+    let window = decoder.decode(buf).unwrap().unwrap();
+    window
+        .frames
+        .into_iter()
+        .map(|f| {
+            let event = builder.build(f.payload).unwrap();
+            each(&event);
+            event
+        })
+        .collect()
 }
 
 /// Prints the allocations one window's decode and event construction make, per event.
