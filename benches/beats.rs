@@ -2,7 +2,10 @@
 //!
 //! The events are the 2048 of the first window of the real Filebeat 7.17 capture (~640 B of
 //! JSON each), re-framed as one window uncompressed and one compressed at zlib level 3
-//! (Filebeat's default). Throughput is in events; the socket buffer is prepared outside the
+//! (Filebeat's default). `decode+events` makes the lazy events a pipeline without filters
+//! gets (checked JSON, no tree); `decode+events+first-read` reads a field of each, which
+//! builds its tree; `decode+trees` builds trees right away, as the input does when the
+//! pipeline reads every event (filters). Throughput is in events; the socket buffer is prepared outside the
 //! timed section. There is no in-process reference implementation to compare against; the
 //! published figures for go-lumber and Logstash are in docs/PERFORMANCE.md. Times are the
 //! bench thread's CPU time (`support/thread_cpu_time.rs`): the machine is shared.
@@ -59,12 +62,20 @@ fn bench(c: &mut Criterion<ThreadCpuTime>) {
     let events = filebeat_events();
     let peer = "10.0.0.1:40000".parse().unwrap();
     let builder = EventBuilder::new(peer, EventOptions::default());
+    let eager = EventBuilder::new(
+        peer,
+        EventOptions {
+            lazy: false,
+            ..EventOptions::default()
+        },
+    );
     let message = FieldRef::parse("message").unwrap();
     let mut group = c.benchmark_group("beats");
     group.throughput(Throughput::Elements(events.len() as u64));
     for (name, level) in [("plain", None), ("zlib3", Some(3))] {
         let wire = window_bytes(&events, level);
-        report_allocations(name, &wire, &builder, events.len());
+        report_allocations(&format!("{name} events"), &wire, &builder, events.len());
+        report_allocations(&format!("{name} trees"), &wire, &eager, events.len());
         group.bench_function(format!("decode/{name}"), |b| {
             b.iter_batched(
                 || BytesMut::from(&wire[..]),
@@ -82,7 +93,6 @@ fn bench(c: &mut Criterion<ThreadCpuTime>) {
                 BatchSize::LargeInput,
             )
         });
-        // As a pipeline with a filter sees them: the first field read builds each tree.
         group.bench_function(format!("decode+events+first-read/{name}"), |b| {
             b.iter_batched(
                 || BytesMut::from(&wire[..]),
@@ -91,6 +101,13 @@ fn bench(c: &mut Criterion<ThreadCpuTime>) {
                         black_box(e.get(&message));
                     }))
                 },
+                BatchSize::LargeInput,
+            )
+        });
+        group.bench_function(format!("decode+trees/{name}"), |b| {
+            b.iter_batched(
+                || BytesMut::from(&wire[..]),
+                |mut buf| black_box(decode_and_build(&mut buf, &eager, |_| {})),
                 BatchSize::LargeInput,
             )
         });

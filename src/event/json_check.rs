@@ -6,8 +6,8 @@
 //! [`super::json::decode_object`] accepts (same grammar, UTF-8 rules, surrogate rules, number
 //! range, [`MAX_DEPTH`]); when it refuses, the caller asks the decoder for the error, so
 //! error text and offsets come from one place. It allocates nothing: open containers are
-//! bits of a `u128`, and the keys of open objects (to find repeats) wait in a per-thread
-//! stack.
+//! bits of a `u128`, and the keys of open objects (to find repeats) wait in per-thread
+//! stacks.
 //!
 //! "Canonical" means [`super::json::encode_value`] of the decoded tree writes these very
 //! bytes: no whitespace outside strings, only the escapes the encoder writes, numbers in the
@@ -35,16 +35,14 @@ pub enum TopKey {
 
 impl TopKey {
     fn of(name: &[u8]) -> Option<TopKey> {
-        // By length first: most keys are none of these and differ in length from all.
-        let (key, spelled): (TopKey, &[u8]) = match name.len() {
-            10 => (TopKey::Timestamp, b"@timestamp"),
-            9 => (TopKey::Metadata, b"@metadata"),
-            8 => (TopKey::Version, b"@version"),
-            4 => (TopKey::Tags, b"tags"),
-            7 => (TopKey::Message, b"message"),
-            _ => return None,
-        };
-        (name == spelled).then_some(key)
+        match name {
+            b"@timestamp" => Some(TopKey::Timestamp),
+            b"@metadata" => Some(TopKey::Metadata),
+            b"@version" => Some(TopKey::Version),
+            b"tags" => Some(TopKey::Tags),
+            b"message" => Some(TopKey::Message),
+            _ => None,
+        }
     }
 }
 
@@ -77,12 +75,13 @@ impl Checked {
 /// Checks `bytes` as one JSON object (whitespace around it allowed); `None` when
 /// [`super::json::decode_object`] would refuse it.
 pub fn check_object(bytes: &[u8]) -> Option<Checked> {
-    KEYS.with(|keys| match keys.try_borrow_mut() {
-        Ok(mut keys) => {
-            keys.clear();
-            Checker::new(bytes, &mut keys).run()
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut scratch) => {
+            scratch.keys.clear();
+            scratch.objects.clear();
+            Checker::new(bytes, &mut scratch).run()
         }
-        Err(_) => Checker::new(bytes, &mut Vec::new()).run(),
+        Err(_) => Checker::new(bytes, &mut Scratch::default()).run(),
     })
 }
 
@@ -90,20 +89,24 @@ pub fn check_object(bytes: &[u8]) -> Option<Checked> {
 /// first eight bytes (zero-padded), which tell most different keys apart without a `memcmp`.
 type KeyAt = (u32, u32, u64);
 
+/// The keys of the open objects, innermost last, and per open object where its keys begin
+/// and a one-bit hash of each key seen (only a key whose bit is already set is compared
+/// with the others). Reused by every check on a thread.
+#[derive(Default)]
+struct Scratch {
+    keys: Vec<KeyAt>,
+    objects: Vec<(u32, u64)>,
+}
+
 thread_local! {
-    static KEYS: std::cell::RefCell<Vec<KeyAt>> = const { std::cell::RefCell::new(Vec::new()) };
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
 }
 
 struct Checker<'a, 'k> {
     bytes: &'a [u8],
     pos: usize,
     checked: Checked,
-    /// Keys of the open objects, innermost last; `key_base[d]` is where depth `d`'s begin.
-    keys: &'k mut Vec<KeyAt>,
-    key_base: [u32; MAX_DEPTH + 1],
-    /// Per open object, a one-bit hash of each key seen: only a key whose bit is already set
-    /// is compared with the others.
-    key_bits: [u64; MAX_DEPTH + 1],
+    scratch: &'k mut Scratch,
     /// Bit `d` set: the container at depth `d` (1-based) is an object.
     objects: u128,
     depth: usize,
@@ -112,7 +115,7 @@ struct Checker<'a, 'k> {
 }
 
 impl<'a, 'k> Checker<'a, 'k> {
-    fn new(bytes: &'a [u8], keys: &'k mut Vec<KeyAt>) -> Checker<'a, 'k> {
+    fn new(bytes: &'a [u8], scratch: &'k mut Scratch) -> Checker<'a, 'k> {
         Checker {
             bytes,
             pos: 0,
@@ -120,9 +123,7 @@ impl<'a, 'k> Checker<'a, 'k> {
                 canonical: true,
                 ..Checked::default()
             },
-            keys,
-            key_base: [0; MAX_DEPTH + 1],
-            key_bits: [0; MAX_DEPTH + 1],
+            scratch,
             objects: 0,
             depth: 0,
             top: None,
@@ -182,8 +183,8 @@ impl<'a, 'k> Checker<'a, 'k> {
                         continue 'value;
                     } else {
                         self.objects |= 1 << (self.depth - 1);
-                        self.key_base[self.depth] = self.keys.len() as u32;
-                        self.key_bits[self.depth] = 0;
+                        let base = self.scratch.keys.len() as u32;
+                        self.scratch.objects.push((base, 0));
                         self.key()?;
                         continue 'value;
                     }
@@ -210,7 +211,10 @@ impl<'a, 'k> Checker<'a, 'k> {
                         continue 'value;
                     }
                     b']' if !object => {}
-                    b'}' if object => self.keys.truncate(self.key_base[self.depth] as usize),
+                    b'}' if object => {
+                        let (base, _) = self.scratch.objects.pop().expect("an open object");
+                        self.scratch.keys.truncate(base as usize);
+                    }
                     _ => return None,
                 }
                 self.pos += 1;
@@ -243,8 +247,10 @@ impl<'a, 'k> Checker<'a, 'k> {
 
     /// Compares a key of the innermost object with its earlier keys.
     fn note_key(&mut self, key: &Range<usize>) {
-        let base = self.key_base[self.depth] as usize;
-        if self.keys.len() - base >= MAX_KEYS_COMPARED {
+        let Scratch { keys, objects } = &mut *self.scratch;
+        let (base, seen) = objects.last_mut().expect("an open object");
+        let base = *base as usize;
+        if keys.len() - base >= MAX_KEYS_COMPARED {
             self.checked.canonical = false;
             return;
         }
@@ -252,11 +258,10 @@ impl<'a, 'k> Checker<'a, 'k> {
         let head = head(self.bytes, key);
         let hash = (head ^ name.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let bit = 1 << (hash >> 58);
-        let seen = &mut self.key_bits[self.depth];
         let maybe_seen = *seen & bit != 0;
         *seen |= bit;
         let repeated = maybe_seen
-            && self.keys[base..].iter().any(|&(start, len, other)| {
+            && keys[base..].iter().any(|&(start, len, other)| {
                 other == head
                     && len as usize == name.len()
                     && (name.len() <= 8 || &self.bytes[start as usize..][..len as usize] == name)
@@ -264,7 +269,7 @@ impl<'a, 'k> Checker<'a, 'k> {
         if repeated {
             self.checked.canonical = false;
         }
-        self.keys.push((key.start as u32, name.len() as u32, head));
+        keys.push((key.start as u32, name.len() as u32, head));
     }
 
     fn start_top_member(&mut self, open: usize, key: &Range<usize>, escaped: bool) {
@@ -296,6 +301,7 @@ impl<'a, 'k> Checker<'a, 'k> {
     }
 
     /// A string; the checker stands on its opening quote. Returns whether it has escapes.
+    #[inline]
     fn string(&mut self) -> Option<bool> {
         let mut run_start = self.pos + 1;
         let mut escaped = false;

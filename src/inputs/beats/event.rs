@@ -60,6 +60,11 @@ pub struct EventOptions {
     pub include_codec_tag: bool,
     /// [`CODEC_APPLIED_TAG`], or [`MULTILINE_CODEC_APPLIED_TAG`] under the multiline codec.
     pub codec_applied_tag: &'static str,
+    /// Keep events in the usual shape as their JSON until a field is read (default true).
+    /// Off when the pipeline reads every event's fields anyway (filters, output
+    /// conditionals, the multiline codec): the check pass that makes a lazy event would then
+    /// only add to the decode that follows.
+    pub lazy: bool,
 }
 
 impl Default for EventOptions {
@@ -69,6 +74,7 @@ impl Default for EventOptions {
             add_hostname: false,
             include_codec_tag: true,
             codec_applied_tag: CODEC_APPLIED_TAG,
+            lazy: true,
         }
     }
 }
@@ -97,7 +103,7 @@ impl EventBuilder {
         };
         let ip = Text::from(peer.ip().to_string());
         let ip_field = field(ip_field);
-        let overlay = (!options.add_hostname).then(|| {
+        let overlay = (options.lazy && !options.add_hostname).then(|| {
             Arc::new(Overlay {
                 tag: options
                     .include_codec_tag
@@ -511,6 +517,21 @@ mod tests {
             String::from_utf8(out).unwrap(),
             r#"{"@timestamp":"2026-11-24T16:17:54.123Z","message":"hi","@version":"1","tags":["beats_input_codec_plain_applied"]}"#
         );
+    }
+
+    #[test]
+    fn events_are_trees_when_the_pipeline_reads_them_all() {
+        let payload = r#"{"@timestamp":"2026-11-24T16:17:54.123Z","message":"hi"}"#;
+        let lazy = EventBuilder::new(peer(), EventOptions::default());
+        assert!(lazy.build(json(payload)).unwrap().raw_json().is_some());
+        let options = EventOptions {
+            lazy: false,
+            ..EventOptions::default()
+        };
+        let eager = EventBuilder::new(peer(), options)
+            .build(json(payload))
+            .unwrap();
+        assert!(eager.raw_json().is_none() && eager.fields_built());
     }
 
     #[test]
