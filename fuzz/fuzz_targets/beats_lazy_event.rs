@@ -33,7 +33,10 @@ fuzz_target!(|data: &[u8]| {
     if let Some(checked) = checked.filter(|c| c.canonical) {
         // Canonical: the tree encodes back to the very bytes that were checked.
         let mut again = Vec::new();
-        encode_object(&decode_object(&Bytes::copy_from_slice(data)).unwrap(), &mut again);
+        encode_object(
+            &decode_object(&Bytes::copy_from_slice(data)).unwrap(),
+            &mut again,
+        );
         assert_eq!(again, data, "{checked:?}");
     }
     let (mut from_bytes, mut from_tree) = (Vec::new(), Vec::new());
