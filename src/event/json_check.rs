@@ -142,6 +142,11 @@ impl<'a, 'k> Checker<'a, 'k> {
     }
 
     fn run(mut self) -> Option<Checked> {
+        if u32::try_from(self.bytes.len()).is_err() {
+            // Key positions are kept as `u32`; a Beats payload never needs more (its length
+            // is a `u32`), and a larger document is simply written from its tree.
+            self.checked.canonical = false;
+        }
         self.whitespace();
         if self.peek() != Some(b'{') {
             return None;
