@@ -2,7 +2,10 @@
 //!
 //! The events are the 2048 of the first window of the real Filebeat 7.17 capture (~640 B of
 //! JSON each), re-framed as one window uncompressed and one compressed at zlib level 3
-//! (Filebeat's default). Throughput is in events; the socket buffer is prepared outside the
+//! (Filebeat's default). `decode+events` makes the lazy events a pipeline without filters
+//! gets (checked JSON, no tree); `decode+events+first-read` reads a field of each, which
+//! builds its tree; `decode+trees` builds trees right away, as the input does when the
+//! pipeline reads every event (filters). Throughput is in events; the socket buffer is prepared outside the
 //! timed section. There is no in-process reference implementation to compare against; the
 //! published figures for go-lumber and Logstash are in docs/PERFORMANCE.md. Times are the
 //! bench thread's CPU time (`support/thread_cpu_time.rs`): the machine is shared.
@@ -11,6 +14,7 @@ use std::hint::black_box;
 
 use bytes::BytesMut;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use sluice::event::{Event, FieldRef};
 use sluice::inputs::beats::event::{EventBuilder, EventOptions};
 use sluice::inputs::beats::frame::{encode, Decoder, Limits, Payload};
 use thread_cpu_time::ThreadCpuTime;
@@ -58,11 +62,20 @@ fn bench(c: &mut Criterion<ThreadCpuTime>) {
     let events = filebeat_events();
     let peer = "10.0.0.1:40000".parse().unwrap();
     let builder = EventBuilder::new(peer, EventOptions::default());
+    let eager = EventBuilder::new(
+        peer,
+        EventOptions {
+            lazy: false,
+            ..EventOptions::default()
+        },
+    );
+    let message = FieldRef::parse("message").unwrap();
     let mut group = c.benchmark_group("beats");
     group.throughput(Throughput::Elements(events.len() as u64));
     for (name, level) in [("plain", None), ("zlib3", Some(3))] {
         let wire = window_bytes(&events, level);
-        report_allocations(name, &wire, &builder, events.len());
+        report_allocations(&format!("{name} events"), &wire, &builder, events.len());
+        report_allocations(&format!("{name} trees"), &wire, &eager, events.len());
         group.bench_function(format!("decode/{name}"), |b| {
             b.iter_batched(
                 || BytesMut::from(&wire[..]),
@@ -76,21 +89,49 @@ fn bench(c: &mut Criterion<ThreadCpuTime>) {
         group.bench_function(format!("decode+events/{name}"), |b| {
             b.iter_batched(
                 || BytesMut::from(&wire[..]),
+                |mut buf| black_box(decode_and_build(&mut buf, &builder, |_| {})),
+                BatchSize::LargeInput,
+            )
+        });
+        group.bench_function(format!("decode+events+first-read/{name}"), |b| {
+            b.iter_batched(
+                || BytesMut::from(&wire[..]),
                 |mut buf| {
-                    let mut decoder = Decoder::new(Limits::default());
-                    let window = decoder.decode(&mut buf).unwrap().unwrap();
-                    let built: Vec<_> = window
-                        .frames
-                        .into_iter()
-                        .map(|f| builder.build(f.payload).unwrap())
-                        .collect();
-                    black_box(built)
+                    black_box(decode_and_build(&mut buf, &builder, |e| {
+                        black_box(e.get(&message));
+                    }))
                 },
+                BatchSize::LargeInput,
+            )
+        });
+        group.bench_function(format!("decode+trees/{name}"), |b| {
+            b.iter_batched(
+                || BytesMut::from(&wire[..]),
+                |mut buf| black_box(decode_and_build(&mut buf, &eager, |_| {})),
                 BatchSize::LargeInput,
             )
         });
     }
     group.finish();
+}
+
+/// Decodes the window in `buf` and builds its events, handing each to `each`.
+fn decode_and_build(
+    buf: &mut BytesMut,
+    builder: &EventBuilder,
+    each: impl Fn(&Event),
+) -> Vec<Event> {
+    let mut decoder = Decoder::new(Limits::default());
+    let window = decoder.decode(buf).unwrap().unwrap();
+    window
+        .frames
+        .into_iter()
+        .map(|f| {
+            let event = builder.build(f.payload).unwrap();
+            each(&event);
+            event
+        })
+        .collect()
 }
 
 /// Prints the allocations one window's decode and event construction make, per event.

@@ -4,7 +4,10 @@
 //! a separate `@metadata` tree that outputs never write, and the [`Finalizers`] that tie it to
 //! the receipts of the batches it came from. A span travels as a typed [`Span`] and becomes a
 //! tree (Jaeger's document layout, see [`crate::traces::document`]) only when something
-//! reads or writes its fields; an untouched span reaches its output still typed. Fields are read and written through compiled
+//! reads or writes its fields; an untouched span reaches its output still typed. A Beats
+//! event likewise travels as the JSON it arrived in ([`raw::RawJson`], checked by
+//! [`json_check`]) until something reads a field, and is written from those bytes if nothing
+//! does. Fields are read and written through compiled
 //! [`FieldRef`]s. Events are read from JSON by [`json`], and rendered into strings by
 //! sprintf [`Template`]s, whose date references use [`joda`] patterns; [`date_parse`] reads
 //! dates back, for the `date` filter.
@@ -13,6 +16,8 @@ pub mod date_parse;
 mod field_ref;
 pub mod joda;
 pub mod json;
+pub mod json_check;
+pub mod raw;
 pub mod template;
 mod text;
 mod value;
@@ -28,6 +33,7 @@ use std::sync::OnceLock;
 use crate::pipeline::receipt::{Delivery, Finalizers};
 use crate::traces::document::{self, span_document};
 use crate::traces::model::Span;
+use raw::RawJson;
 
 pub const TIMESTAMP: &str = "@timestamp";
 pub const TAGS: &str = "tags";
@@ -39,16 +45,24 @@ pub const VERSION: &str = "@version";
 /// One log record or span on its way through a pipeline.
 #[derive(Debug, Clone)]
 pub struct Event {
-    /// Always set, except for a span whose fields nothing has looked at yet.
+    /// Always set, except for a span or raw JSON event whose fields nothing has looked at
+    /// yet.
     fields: OnceLock<Value>,
-    /// Always set, except for a span whose metadata nothing has looked at yet: it is then
-    /// `{signal: traces}` ([`span_metadata`]), built on first access like the fields, as
-    /// most spans go from input to output with nobody asking.
+    /// Always set, except for a lazy event whose metadata nothing has looked at yet: a
+    /// span's is `{signal: traces}` ([`span_metadata`]), built on first access like the
+    /// fields, as most spans go from input to output with nobody asking.
     metadata: OnceLock<Value>,
     finalizers: Finalizers,
-    /// The span this event was made from, while it still equals `fields` (or `fields` is not
-    /// built yet). The first write through the field API drops it.
-    span: Option<Box<Span>>,
+    origin: Origin,
+}
+
+/// What an event's fields were made from, while they still equal it (or are not built
+/// yet). The first write through the field API makes the tree the only truth.
+#[derive(Debug, Clone)]
+enum Origin {
+    Tree,
+    Span(Box<Span>),
+    Json(Box<RawJson>),
 }
 
 impl Event {
@@ -68,7 +82,7 @@ impl Event {
             fields: OnceLock::from(Value::Object(fields)),
             metadata: OnceLock::from(Value::Object(Object::new())),
             finalizers: Finalizers::default(),
-            span: None,
+            origin: Origin::Tree,
         }
     }
 
@@ -80,24 +94,52 @@ impl Event {
             fields: OnceLock::new(),
             metadata: OnceLock::new(),
             finalizers: Finalizers::default(),
-            span: Some(Box::new(span)),
+            origin: Origin::Span(Box::new(span)),
+        }
+    }
+
+    /// An event whose fields and metadata `raw` stands for, built on first access; outputs
+    /// that write JSON write it from `raw` while nothing has changed the fields
+    /// ([`json::encode_event`]).
+    pub fn from_raw_json(raw: RawJson) -> Event {
+        Event {
+            fields: OnceLock::new(),
+            metadata: OnceLock::new(),
+            finalizers: Finalizers::default(),
+            origin: Origin::Json(Box::new(raw)),
         }
     }
 
     /// The span this event came from, unless a filter has changed its fields since.
     pub fn span(&self) -> Option<&Span> {
-        self.span.as_deref()
+        match &self.origin {
+            Origin::Span(span) => Some(span),
+            _ => None,
+        }
+    }
+
+    /// The JSON this event came from, unless a filter has changed its fields since.
+    pub fn raw_json(&self) -> Option<&RawJson> {
+        match &self.origin {
+            Origin::Json(raw) => Some(raw),
+            _ => None,
+        }
     }
 
     fn tree(&self) -> &Value {
-        self.fields.get_or_init(|| match &self.span {
-            Some(span) => Value::Object(span_document(span)),
-            None => unreachable!("only span events are built lazily"),
+        self.fields.get_or_init(|| match &self.origin {
+            Origin::Span(span) => Value::Object(span_document(span)),
+            Origin::Json(raw) => Value::Object(raw.fields()),
+            Origin::Tree => unreachable!("a tree event is made with its fields"),
         })
     }
 
     fn metadata_tree(&self) -> &Value {
-        self.metadata.get_or_init(span_metadata)
+        self.metadata.get_or_init(|| match &self.origin {
+            Origin::Span(_) => span_metadata(),
+            Origin::Json(raw) => raw.metadata(),
+            Origin::Tree => unreachable!("a tree event is made with its metadata"),
+        })
     }
 
     fn metadata_tree_mut(&mut self) -> &mut Value {
@@ -111,10 +153,14 @@ impl Event {
         self.fields.get().is_some()
     }
 
-    /// The fields for writing: built if need be, and no longer backed by the span.
+    /// The fields for writing: built if need be, and no longer backed by their origin
+    /// (whose metadata is built first, as it is made from the origin too).
     fn tree_mut(&mut self) -> &mut Value {
         self.tree();
-        self.span = None;
+        if !matches!(self.origin, Origin::Tree) {
+            self.metadata_tree();
+            self.origin = Origin::Tree;
+        }
         self.fields.get_mut().expect("built just above")
     }
 
@@ -170,7 +216,7 @@ impl Event {
     /// `operationName`, ids, times, service or a tag by position does not build its
     /// document.
     pub fn read(&self, field: &FieldRef) -> Option<Cow<'_, Value>> {
-        if let (Some(span), None) = (&self.span, self.fields.get()) {
+        if let (Origin::Span(span), None) = (&self.origin, self.fields.get()) {
             if !field.is_metadata() {
                 match document::lookup(span, field.path()) {
                     document::Lookup::Found(value) => return Some(Cow::Owned(value)),
@@ -206,31 +252,7 @@ impl Event {
         } else {
             self.tree_mut()
         };
-        let Some((last, parents)) = field.path().split_last() else {
-            // Only `[@metadata]` itself has an empty path: it must stay an object.
-            return match value {
-                Value::Object(_) => Some(std::mem::replace(root, value)),
-                _ => None,
-            };
-        };
-        let mut node = root;
-        for segment in parents {
-            node = child_or_object(node, segment);
-        }
-        match node {
-            Value::Array(items) => match array_index(items.len(), last) {
-                Some(i) => Some(std::mem::replace(&mut items[i], value)),
-                None => None,
-            },
-            other => {
-                if !matches!(other, Value::Object(_)) {
-                    *other = Value::Object(Object::new());
-                }
-                other
-                    .as_object_mut()
-                    .and_then(|o| o.insert(last.clone(), value))
-            }
-        }
+        insert_at(root, field.path(), value)
     }
 
     pub fn remove(&mut self, field: &FieldRef) -> Option<Value> {
@@ -252,9 +274,11 @@ impl Event {
     }
 
     pub fn timestamp(&self) -> Option<Timestamp> {
-        if self.span.is_some() {
+        match &self.origin {
             // A span document has no `@timestamp`; no need to build it to find out.
-            return None;
+            Origin::Span(_) => return None,
+            Origin::Json(raw) => return Some(raw.timestamp()),
+            Origin::Tree => {}
         }
         match self.fields().get(TIMESTAMP) {
             Some(Value::Timestamp(ts)) => Some(*ts),
@@ -268,27 +292,14 @@ impl Event {
     }
 
     pub fn has_tag(&self, tag: &str) -> bool {
-        match self.fields().get(TAGS) {
-            Some(Value::Array(tags)) => tags.iter().any(|t| t.as_str() == Some(tag)),
-            Some(Value::String(t)) => t.as_str() == tag,
-            _ => false,
-        }
+        has_tag(self.fields(), tag)
     }
 
     /// Adds `tag` to `tags` unless it is already there (a string `tags` becomes an array).
     pub fn add_tag(&mut self, tag: Text) {
-        if self.has_tag(&tag) {
-            return;
-        }
-        let tags = self
-            .fields_mut()
-            .get_or_insert_with(&Text::from_static(TAGS), || Value::Array(Vec::new()));
-        match tags {
-            Value::Array(items) => items.push(Value::String(tag)),
-            other => {
-                let previous = std::mem::replace(other, Value::Null);
-                *other = Value::Array(vec![previous, Value::String(tag)]);
-            }
+        // Checked before taking the fields for writing, which would drop their origin.
+        if !self.has_tag(&tag) {
+            add_tag(self.fields_mut(), tag);
         }
     }
 
@@ -317,6 +328,58 @@ impl Event {
     /// Records how this event's journey ended (see [`crate::pipeline::receipt`]).
     pub fn finalize(&mut self, outcome: Delivery) {
         self.finalizers.finalize(outcome);
+    }
+}
+
+fn has_tag(fields: &Object, tag: &str) -> bool {
+    match fields.get(TAGS) {
+        Some(Value::Array(tags)) => tags.iter().any(|t| t.as_str() == Some(tag)),
+        Some(Value::String(t)) => t.as_str() == tag,
+        _ => false,
+    }
+}
+
+/// [`Event::add_tag`] on an event's fields.
+fn add_tag(fields: &mut Object, tag: Text) {
+    if has_tag(fields, &tag) {
+        return;
+    }
+    let tags = fields.get_or_insert_with(&Text::from_static(TAGS), || Value::Array(Vec::new()));
+    match tags {
+        Value::Array(items) => items.push(Value::String(tag)),
+        other => {
+            let previous = std::mem::replace(other, Value::Null);
+            *other = Value::Array(vec![previous, Value::String(tag)]);
+        }
+    }
+}
+
+/// [`Event::insert`] below `root` (the fields or the metadata) along `path`.
+fn insert_at(root: &mut Value, path: &[Text], value: Value) -> Option<Value> {
+    let Some((last, parents)) = path.split_last() else {
+        // Only `[@metadata]` itself has an empty path: it must stay an object.
+        return match value {
+            Value::Object(_) => Some(std::mem::replace(root, value)),
+            _ => None,
+        };
+    };
+    let mut node = root;
+    for segment in parents {
+        node = child_or_object(node, segment);
+    }
+    match node {
+        Value::Array(items) => match array_index(items.len(), last) {
+            Some(i) => Some(std::mem::replace(&mut items[i], value)),
+            None => None,
+        },
+        other => {
+            if !matches!(other, Value::Object(_)) {
+                *other = Value::Object(Object::new());
+            }
+            other
+                .as_object_mut()
+                .and_then(|o| o.insert(last.clone(), value))
+        }
     }
 }
 

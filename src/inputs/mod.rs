@@ -174,6 +174,10 @@ impl EventSink {
 pub struct InputContext {
     pub pipeline: Arc<str>,
     pub id: Arc<str>,
+    /// The pipeline's filters or output conditionals, or this input's own `type`, `tags` or
+    /// `add_field`, look at every event's fields, so an input that can defer building them
+    /// (Beats) gains nothing by it.
+    pub reads_every_event: bool,
     sink: EventSink,
     shutdown: CancellationToken,
     ready: Option<tokio::sync::oneshot::Sender<()>>,
@@ -186,6 +190,7 @@ impl InputContext {
         queue: Arc<Queue>,
         shutdown: CancellationToken,
         decoration: Arc<Decoration>,
+        pipeline_reads_every_event: bool,
         ready: tokio::sync::oneshot::Sender<()>,
     ) -> InputContext {
         let labels: &[(&str, &str)] = &[("pipeline", &pipeline), ("plugin", &id)];
@@ -205,6 +210,7 @@ impl InputContext {
         InputContext {
             pipeline,
             id,
+            reads_every_event: pipeline_reads_every_event || !decoration.is_empty(),
             sink: EventSink {
                 queue,
                 decoration,

@@ -21,6 +21,18 @@ pub struct Plan {
     pub output_count: usize,
 }
 
+impl Plan {
+    /// Whether running the plan looks at every event's fields: any filter, or a conditional
+    /// choosing outputs.
+    pub fn reads_every_event(&self) -> bool {
+        !self.filters.is_empty()
+            || self
+                .outputs
+                .iter()
+                .any(|step| matches!(step, OutputStep::If(_)))
+    }
+}
+
 pub enum FilterStep {
     Filter(FilterNode),
     If(IfStep<FilterStep>),
@@ -191,5 +203,32 @@ fn route_steps(
                 |body, group| route_steps(body, group, events, targets),
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{compile::compile, load::load_str};
+    use crate::pipeline::PipelineSettings;
+
+    fn reads_every_event(config: &str) -> bool {
+        let (sources, config) = load_str("test", config, false).unwrap();
+        let pipeline = compile(&config, &sources, "main", PipelineSettings::default())
+            .unwrap_or_else(|_| panic!("compiles"));
+        pipeline.plan.reads_every_event()
+    }
+
+    #[test]
+    fn filters_and_output_conditionals_read_every_event() {
+        let input = "input { beats { port => 0 } }";
+        assert!(!reads_every_event(&format!(
+            "{input} output {{ null {{}} }}"
+        )));
+        assert!(reads_every_event(&format!(
+            "{input} filter {{ mutate {{ add_tag => [\"x\"] }} }} output {{ null {{}} }}"
+        )));
+        assert!(reads_every_event(&format!(
+            "{input} output {{ if [level] == \"error\" {{ null {{}} }} }}"
+        )));
     }
 }

@@ -165,6 +165,7 @@ impl Pipeline {
             output_tasks.push(tokio::spawn(node.output.run(rx, ctx)));
         }
 
+        let reads_every_event = plan.reads_every_event();
         let plan = Arc::new(plan);
         let senders = Arc::new(senders);
         let mut workers = Vec::new();
@@ -196,6 +197,7 @@ impl Pipeline {
                 queue.clone(),
                 shutdown.clone(),
                 node.decoration,
+                reads_every_event,
                 ready_tx,
             );
             let input_id = node.id.clone();

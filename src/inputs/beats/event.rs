@@ -1,5 +1,11 @@
 //! From a data frame's payload to an [`Event`], the way logstash-input-beats shapes it.
 //!
+//! A JSON payload in the usual shape (a string `message`, an RFC 3339 `@timestamp`) becomes a
+//! lazy event ([`RawJson`]): the payload is checked in one pass and kept as bytes with what
+//! this input adds beside it, and its tree is built only if something reads a field. An
+//! untouched event is written to Elasticsearch from its bytes. Everything else is built as a
+//! tree right away ([`EventBuilder::build_tree`]); both give the same event.
+//!
 //! - The JSON object (v2) or the key/value pairs (v1) become the event's fields; strings are
 //!   slices of the payload.
 //! - The payload's `@metadata` object (Filebeat's `beat`, `type`, `version`, …) goes to the
@@ -16,9 +22,14 @@
 //!   `[@metadata][input][beats][host][name]`) unless that is already set.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
 
 use super::frame::Payload;
 use crate::event::json::{decode_object, JsonError};
+use crate::event::json_check::{check_object, TopKey};
+use crate::event::raw::{Overlay, RawJson};
 use crate::event::{Event, FieldRef, Object, Text, Value, TIMESTAMP};
 
 const MESSAGE: &str = "message";
@@ -49,6 +60,11 @@ pub struct EventOptions {
     pub include_codec_tag: bool,
     /// [`CODEC_APPLIED_TAG`], or [`MULTILINE_CODEC_APPLIED_TAG`] under the multiline codec.
     pub codec_applied_tag: &'static str,
+    /// Keep events in the usual shape as their JSON until a field is read (default true).
+    /// Off when the pipeline reads every event's fields anyway (filters, output
+    /// conditionals, the multiline codec): the check pass that makes a lazy event would then
+    /// only add to the decode that follows.
+    pub lazy: bool,
 }
 
 impl Default for EventOptions {
@@ -58,6 +74,7 @@ impl Default for EventOptions {
             add_hostname: false,
             include_codec_tag: true,
             codec_applied_tag: CODEC_APPLIED_TAG,
+            lazy: true,
         }
     }
 }
@@ -70,6 +87,9 @@ pub struct EventBuilder {
     ip_field: FieldRef,
     hostname_field: FieldRef,
     beat_hostname: FieldRef,
+    /// What lazy events get added; `None` when events must be trees from the start
+    /// (`add_hostname` reads a field to decide what to add).
+    overlay: Option<Arc<Overlay>>,
 }
 
 impl EventBuilder {
@@ -81,17 +101,53 @@ impl EventBuilder {
                 "[@metadata][input][beats][host][name]",
             ),
         };
+        let ip = Text::from(peer.ip().to_string());
+        let ip_field = field(ip_field);
+        let overlay = (options.lazy && !options.add_hostname).then(|| {
+            Arc::new(Overlay {
+                tag: options
+                    .include_codec_tag
+                    .then(|| Text::from_static(options.codec_applied_tag)),
+                metadata: vec![(ip_field.clone(), Value::String(ip.clone()))],
+            })
+        });
         EventBuilder {
             options,
-            ip: Text::from(peer.ip().to_string()),
-            ip_field: field(ip_field),
+            ip,
+            ip_field,
             hostname_field: field(hostname_field),
             beat_hostname: field("[beat][hostname]"),
+            overlay,
         }
     }
 
     /// The event for one data frame; fails only when a JSON payload is not a JSON object.
     pub fn build(&self, payload: Payload) -> Result<Event, JsonError> {
+        match payload {
+            Payload::Json(bytes) => match self.lazy(&bytes) {
+                Some(event) => Ok(event),
+                // Refused by the check: the decoder says why.
+                None => self.build_tree(Payload::Json(bytes)),
+            },
+            pairs => self.build_tree(pairs),
+        }
+    }
+
+    /// The lazy event for a JSON payload in the usual shape.
+    fn lazy(&self, bytes: &Bytes) -> Option<Event> {
+        let overlay = self.overlay.as_ref()?;
+        let checked = check_object(bytes)?;
+        // Without a string `message` the event is tagged differently, or gets one made.
+        let message = checked.member(TopKey::Message)?;
+        if message.repeated || bytes[message.value.start] != b'"' {
+            return None;
+        }
+        RawJson::new(bytes, &checked, overlay.clone()).map(Event::from_raw_json)
+    }
+
+    /// The event for one data frame, built as a tree right away: what [`EventBuilder::build`]
+    /// gives for any payload, and how it builds the payloads a lazy event cannot stand for.
+    pub fn build_tree(&self, payload: Payload) -> Result<Event, JsonError> {
         let mut fields = match payload {
             Payload::Json(bytes) => decode_object(&bytes)?,
             Payload::Pairs(pairs) => {
@@ -340,6 +396,270 @@ mod tests {
             .unwrap();
         let message = get(&e, "message").unwrap().as_text().unwrap();
         assert!(range.contains(&(message.as_bytes().as_ptr() as usize)));
+    }
+
+    /// Everything a consumer can see of an event: its fields, its metadata, its JSON as the
+    /// json codecs and the DLQ write it, its bulk item (with a content-hash `_id`, which
+    /// hashes the source bytes), and the codecs' output.
+    fn observed(event: &Event) -> (Object, Object, Vec<u8>, Vec<u8>, Vec<u8>) {
+        use crate::codecs::Encoder;
+        use crate::outputs::elasticsearch::encoder::{encode_item, Action, Id, ItemTarget};
+        let mut json = Vec::new();
+        crate::event::json::encode_event(event, &mut json);
+        let mut bulk = Vec::new();
+        let target = ItemTarget {
+            index: "filebeat",
+            id: Id::ContentHash,
+            ..ItemTarget::default()
+        };
+        encode_item(&mut bulk, Action::Create, false, &target, event);
+        let mut codecs = Vec::new();
+        for codec in [
+            Encoder::JsonLines,
+            Encoder::Json,
+            Encoder::Rubydebug { metadata: true },
+        ] {
+            codec.encode(event, &mut codecs);
+        }
+        (
+            event.fields().clone(),
+            event.metadata().clone(),
+            json,
+            bulk,
+            codecs,
+        )
+    }
+
+    /// Builds `doc` both ways and checks every consumer sees the same event; returns whether
+    /// `build` made it lazy.
+    fn assert_same_both_ways(b: &EventBuilder, doc: &[u8]) -> bool {
+        let shown = String::from_utf8_lossy(doc);
+        let payload = || Payload::Json(Bytes::copy_from_slice(doc));
+        let (lazy, eager) = match (b.build(payload()), b.build_tree(payload())) {
+            (Ok(lazy), Ok(eager)) => (lazy, eager),
+            (Err(a), Err(b)) => {
+                assert_eq!(a.to_string(), b.to_string(), "{shown}");
+                return false;
+            }
+            (a, b) => panic!("{shown}: lazy {:?}, tree {:?}", a.err(), b.err()),
+        };
+        let is_lazy = lazy.raw_json().is_some();
+        if !is_lazy {
+            // Both are trees, each stamped with its own ingest time when the payload had no
+            // usable one: nothing lazy to compare.
+            return false;
+        }
+        // The bytes first, while the lazy event has no tree: they must come from the raw path.
+        let mut from_bytes = Vec::new();
+        crate::event::json::encode_event(&lazy, &mut from_bytes);
+        let lazy_seen = observed(&lazy);
+        let eager_seen = observed(&eager);
+        assert_eq!(lazy_seen.0, eager_seen.0, "fields of {shown}");
+        assert_eq!(lazy_seen.1, eager_seen.1, "metadata of {shown}");
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        assert_eq!(text(&from_bytes), text(&eager_seen.2), "json of {shown}");
+        assert_eq!(text(&lazy_seen.2), text(&eager_seen.2), "json of {shown}");
+        assert_eq!(
+            text(&lazy_seen.3),
+            text(&eager_seen.3),
+            "bulk item of {shown}"
+        );
+        assert_eq!(text(&lazy_seen.4), text(&eager_seen.4), "codecs of {shown}");
+        assert!(lazy.fields_built());
+        true
+    }
+
+    #[test]
+    fn lazy_and_tree_events_of_the_filebeat_capture_are_the_same() {
+        let capture = include_bytes!("../../../fixtures/beats/filebeat-7.17.29-zlib3-5000.bin");
+        let mut decoder = Decoder::new(Limits::default());
+        let mut buf = BytesMut::from(&capture[..]);
+        let ecs = EventOptions {
+            ecs_compatibility: EcsCompatibility::V1,
+            ..EventOptions::default()
+        };
+        let builders = [
+            EventBuilder::new(peer(), EventOptions::default()),
+            EventBuilder::new(peer(), ecs),
+        ];
+        let mut count = 0;
+        while let Some(window) = decoder.decode(&mut buf).unwrap() {
+            for frame in window.frames {
+                let Payload::Json(doc) = frame.payload else {
+                    panic!("Filebeat sends JSON")
+                };
+                for b in &builders {
+                    assert!(assert_same_both_ways(b, &doc), "lazy");
+                }
+                count += 1;
+            }
+        }
+        assert_eq!(count, 5000);
+    }
+
+    #[test]
+    fn an_untouched_lazy_event_is_written_without_its_tree() {
+        let b = EventBuilder::new(peer(), EventOptions::default());
+        let e = b
+            .build(json(
+                r#"{"@timestamp":"2026-11-24T16:17:54.123Z","@metadata":{"beat":"filebeat"},"message":"hi"}"#,
+            ))
+            .unwrap();
+        assert_eq!(e.timestamp().unwrap().timestamp_millis(), 1_795_537_074_123);
+        assert_eq!(get(&e, "[@metadata][beat]"), Some(&"filebeat".into()));
+        let mut out = Vec::new();
+        crate::event::json::encode_event(&e, &mut out);
+        assert!(
+            !e.fields_built(),
+            "neither the timestamp, the metadata nor the JSON build it"
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"@timestamp":"2026-11-24T16:17:54.123Z","message":"hi","@version":"1","tags":["beats_input_codec_plain_applied"]}"#
+        );
+    }
+
+    #[test]
+    fn events_are_trees_when_the_pipeline_reads_them_all() {
+        let payload = r#"{"@timestamp":"2026-11-24T16:17:54.123Z","message":"hi"}"#;
+        let lazy = EventBuilder::new(peer(), EventOptions::default());
+        assert!(lazy.build(json(payload)).unwrap().raw_json().is_some());
+        let options = EventOptions {
+            lazy: false,
+            ..EventOptions::default()
+        };
+        let eager = EventBuilder::new(peer(), options)
+            .build(json(payload))
+            .unwrap();
+        assert!(eager.raw_json().is_none() && eager.fields_built());
+    }
+
+    #[test]
+    fn a_lazy_event_changed_by_a_filter_is_a_tree() {
+        let b = EventBuilder::new(peer(), EventOptions::default());
+        let mut e = b
+            .build(json(
+                r#"{"@timestamp":"2026-11-24T16:17:54.123Z","@metadata":{"beat":"fb"},"message":"hi"}"#,
+            ))
+            .unwrap();
+        assert_eq!(get(&e, "message"), Some(&"hi".into()));
+        assert!(e.raw_json().is_some(), "a read changes nothing");
+        e.insert(&field("message"), "changed".into());
+        assert!(e.raw_json().is_none());
+        assert_eq!(get(&e, "[@metadata][beat]"), Some(&"fb".into()));
+        assert_eq!(
+            get(&e, "[@metadata][ip_address]"),
+            Some(&"192.0.2.7".into())
+        );
+        let mut out = Vec::new();
+        crate::event::json::encode_event(&e, &mut out);
+        assert!(String::from_utf8(out)
+            .unwrap()
+            .contains(r#""message":"changed""#));
+    }
+
+    #[test]
+    fn lazy_and_tree_events_of_hostile_documents_are_the_same() {
+        const TS: &str = r#""@timestamp":"2026-11-24T16:17:54.123Z""#;
+        let with_ts = |rest: &str| format!("{{{TS},{rest}}}");
+        let mut docs: Vec<String> = [
+            // Where `@metadata` stands, and what it is.
+            r#"{"@metadata":{"beat":"fb","ip_address":"x"},"@timestamp":"2026-11-24T16:17:54.123Z","message":"m"}"#,
+            r#"{"message":"m","@timestamp":"2026-11-24T16:17:54.123Z","@metadata":{}}"#,
+            r#"{"@timestamp":"2026-11-24T16:17:54.123Z","@metadata":"not an object","message":"m"}"#,
+            r#"{"@timestamp":"2026-11-24T16:17:54.123Z","@metadata":[1],"message":"m"}"#,
+            r#"{"@timestamp":"2026-11-24T16:17:54.123Z","@metadata":null,"message":"m"}"#,
+            r#"{"@metadata":{"beat":"a"},"@metadata":{"beat":"b"},"@timestamp":"2026-11-24T16:17:54.123Z","message":"m"}"#,
+            // `@timestamp`: missing, unparsable, not a string, escaped, other forms.
+            r#"{"message":"m"}"#,
+            r#"{"@timestamp":"yesterday","message":"m"}"#,
+            r#"{"@timestamp":12,"message":"m"}"#,
+            r#"{"@timestamp":{"a":1},"message":"m"}"#,
+            r#"{"@timestamp":null,"message":"m"}"#,
+            r#"{"@timestamp":"2026-11-24T16:17:54.123\u005a","message":"m"}"#,
+            r#"{"@timestamp":"2026-11-24T17:17:54.123+01:00","message":"m"}"#,
+            r#"{"@timestamp":"2026-11-24T16:17:54Z","message":"m"}"#,
+            r#"{"@timestamp":"2026-11-24T16:17:54.123456Z","message":"m"}"#,
+            r#"{"@timestamp":"2026-11-24T16:17:54.123456789Z","message":"m"}"#,
+            r#"{"@timestamp":"2016-12-31T23:59:60.500Z","message":"m"}"#,
+            r#"{"@timestamp":"2026-11-24t16:17:54.123z","message":"m"}"#,
+            r#"{"@timestamp":"2026-11-24 16:17:54.123Z","message":"m"}"#,
+            r#"{"@timestamp":"2026-11-24T16:17:54.123Z","@timestamp":"2026-11-25T16:17:54.123Z","message":"m"}"#,
+            r#"{"\u0040timestamp":"2026-11-24T16:17:54.123Z","message":"m"}"#,
+            // `message`: missing, null, not a string, repeated, escaped, `line`.
+            r#"{"@timestamp":"2026-11-24T16:17:54.123Z"}"#,
+            r#"{"@timestamp":"2026-11-24T16:17:54.123Z","message":null}"#,
+            r#"{"@timestamp":"2026-11-24T16:17:54.123Z","message":42}"#,
+            r#"{"@timestamp":"2026-11-24T16:17:54.123Z","message":{"a":[1]}}"#,
+            r#"{"@timestamp":"2026-11-24T16:17:54.123Z","message":"a","message":"b"}"#,
+            r#"{"@timestamp":"2026-11-24T16:17:54.123Z","message":1,"message":"b"}"#,
+            r#"{"@timestamp":"2026-11-24T16:17:54.123Z","mess\u0061ge":"m"}"#,
+            r#"{"@timestamp":"2026-11-24T16:17:54.123Z","line":"l"}"#,
+            r#"{"@timestamp":"2026-11-24T16:17:54.123Z","line":"l","message":"m"}"#,
+            // Whitespace around and inside.
+            " {\n \"@timestamp\" : \"2026-11-24T16:17:54.123Z\" ,\t\"message\":\"m\" , \"@metadata\" : { \"beat\" : \"fb\" } } \r\n",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for rest in [
+            // `tags` and `@version` already there.
+            r#""message":"m","tags":["app"]"#,
+            r#""message":"m","tags":"app""#,
+            r#""message":"m","tags":["beats_input_codec_plain_applied"]"#,
+            r#""message":"m","tags":7"#,
+            r#""message":"m","tags":[],"tags":null"#,
+            r#""message":"m","@version":"2""#,
+            r#""@version":1,"message":"m","@version":"3""#,
+            // Repeated keys, at the top and below.
+            r#""message":"m","a":1,"a":2"#,
+            r#""message":"m","a":{"b":1,"c":{"d":1,"d":[2]},"b":3}"#,
+            // Escapes, unicode, numbers at the edges.
+            r#""message":"tab\tquote\"back\\slash\/\u00e9\u001f\u001F\u000a\ud83d\ude00é😀\u0000""#,
+            r#""message":"m","\"odd key\\":"v","é":"ü""#,
+            r#""message":"m","n":[0,-0,-1,9223372036854775807,-9223372036854775808,9223372036854775808]"#,
+            r#""message":"m","f":[0.5,1.0,1.50,1e2,1E2,2.5e-3,1e-400,123456.789,1e16,1e+16,-0.0]"#,
+            r#""message":"m","deep":[[[[{"a":[{"b":{}}]}]]]],"e":[],"o":{}"#,
+            // Invalid documents: both refuse, with the same error.
+            r#""message":"m","a":1e400"#,
+            r#""message":"m","a":"\ud800""#,
+            r#""message":"m","a":01"#,
+            r#""message":"m","a":[1,]"#,
+        ] {
+            docs.push(with_ts(rest));
+        }
+        let keys: Vec<String> = (0..40).map(|i| format!("\"k{}\":{i}", i % 39)).collect();
+        docs.push(with_ts(&format!("\"message\":\"m\",{}", keys.join(","))));
+        let deep = |n: usize| format!("\"message\":\"m\",\"d\":{}{}", "[".repeat(n), "]".repeat(n));
+        docs.push(with_ts(&deep(crate::event::json::MAX_DEPTH - 1)));
+        docs.push(with_ts(&deep(crate::event::json::MAX_DEPTH)));
+        docs.extend(["{", "", "[]", "{\"message\":\"m\"} x"].map(String::from));
+
+        let options = [
+            EventOptions::default(),
+            EventOptions {
+                ecs_compatibility: EcsCompatibility::V1,
+                ..EventOptions::default()
+            },
+            EventOptions {
+                include_codec_tag: false,
+                ..EventOptions::default()
+            },
+            EventOptions {
+                add_hostname: true,
+                ..EventOptions::default()
+            },
+        ];
+        let mut lazy = 0;
+        for options in options {
+            let b = EventBuilder::new(peer(), options);
+            for doc in &docs {
+                lazy += usize::from(assert_same_both_ways(&b, doc.as_bytes()));
+            }
+            assert!(!assert_same_both_ways(&b, b"{\"message\":\"\xff\"}"));
+        }
+        // Most of the documents have the usual shape (not under `add_hostname`).
+        assert!(lazy > 80, "{lazy} lazy");
     }
 
     #[test]

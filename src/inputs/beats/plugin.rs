@@ -62,6 +62,9 @@ impl WindowSink for StitchingSink {
 impl Input for Beats {
     fn run(self: Box<Self>, mut ctx: InputContext) -> BoxFuture<Result<(), PluginError>> {
         Box::pin(async move {
+            let mut settings = self.settings;
+            // The multiline codec reads every `message`.
+            settings.connection.events.lazy &= !ctx.reads_every_event && self.multiline.is_none();
             let metrics = BeatsMetrics::registered(&ctx.pipeline, &ctx.id);
             let stitching = self.multiline.map(|multiline| {
                 let metrics = MultilineMetrics::registered(&ctx.pipeline, &ctx.id);
@@ -71,7 +74,7 @@ impl Input for Beats {
                 Some(stitching) => stitching.clone(),
                 None => Arc::new(ctx.sink()),
             };
-            let server = BeatsServer::bind_with_metrics(self.settings, sink, metrics).await?;
+            let server = BeatsServer::bind_with_metrics(settings, sink, metrics).await?;
             tracing::info!(pipeline = %ctx.pipeline, plugin = %ctx.id, address = %server.local_addr()?, "beats input listening");
             ctx.mark_ready();
             let shutdown = ctx.shutdown().clone();
