@@ -128,6 +128,17 @@ impl Encoder {
     }
 
     /// Appends `event`'s encoding to `out`.
+    /// Whether encoding reads the event's fields; the JSON encoders write an untouched Beats
+    /// event from the document it arrived as.
+    pub fn reads_fields(&self) -> bool {
+        match self {
+            Encoder::Rubydebug { .. } => true,
+            Encoder::JsonLines | Encoder::Json => false,
+            Encoder::Line(format) => format.reads_fields(),
+            Encoder::Dots => false,
+        }
+    }
+
     pub fn encode(&self, event: &Event, out: &mut Vec<u8>) {
         match self {
             Encoder::Rubydebug { metadata } => rubydebug::encode(event, *metadata, out),

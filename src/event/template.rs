@@ -136,6 +136,14 @@ impl Template {
         self.parts.iter().all(|p| matches!(p, Part::Literal(_)))
     }
 
+    /// Whether rendering reads the event's fields: a reference outside `[@metadata]`. Date
+    /// references read only `@timestamp`, which every event answers without its fields.
+    pub fn reads_fields(&self) -> bool {
+        self.parts
+            .iter()
+            .any(|p| matches!(p, Part::Field { field, .. } if !field.is_metadata()))
+    }
+
     /// The literal text before the first reference: `logs-` for `logs-%{+YYYY.MM.dd}`, the
     /// whole source for a constant template.
     pub fn literal_prefix(&self) -> &str {

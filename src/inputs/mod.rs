@@ -174,7 +174,8 @@ impl EventSink {
 pub struct InputContext {
     pub pipeline: Arc<str>,
     pub id: Arc<str>,
-    /// The pipeline's filters or output conditionals, or this input's own `type`, `tags` or
+    /// The pipeline's filters, output conditionals or outputs
+    /// ([`crate::outputs::Output::reads_event_fields`]), or this input's own `type`, `tags` or
     /// `add_field`, look at every event's fields, so an input that can defer building them
     /// (Beats) gains nothing by it.
     pub reads_every_event: bool,

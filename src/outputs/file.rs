@@ -77,6 +77,10 @@ struct OpenFile {
 }
 
 impl Output for FileOutput {
+    fn reads_event_fields(&self) -> bool {
+        self.path.reads_fields() || self.encoder.reads_fields()
+    }
+
     fn run(
         self: Box<Self>,
         mut batches: mpsc::Receiver<Vec<Event>>,

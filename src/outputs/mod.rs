@@ -37,6 +37,15 @@ pub trait Output: Send {
         batches: mpsc::Receiver<Vec<Event>>,
         ctx: OutputContext,
     ) -> BoxFuture<()>;
+
+    /// Whether the output reads every event's fields (beyond `@timestamp` and `[@metadata]`)
+    /// to write it: a field in a sprintf setting, an id derived from the content, a codec
+    /// that prints the tree. An input that can defer building an event's fields (Beats keeps
+    /// the JSON it received) builds them at once when some output will anyway, since
+    /// deferring costs a check of the document on top of the build.
+    fn reads_event_fields(&self) -> bool {
+        true
+    }
 }
 
 type Build = fn(&Settings) -> Result<Box<dyn Output>, ConfigError>;

@@ -16,6 +16,10 @@ pub fn build(_settings: &Settings) -> Result<Box<dyn Output>, ConfigError> {
 }
 
 impl Output for Null {
+    fn reads_event_fields(&self) -> bool {
+        false
+    }
+
     fn run(
         self: Box<Self>,
         mut batches: mpsc::Receiver<Vec<Event>>,

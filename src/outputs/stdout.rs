@@ -22,6 +22,10 @@ pub fn build(settings: &Settings) -> Result<Box<dyn Output>, ConfigError> {
 }
 
 impl Output for Stdout {
+    fn reads_event_fields(&self) -> bool {
+        self.encoder.reads_fields()
+    }
+
     fn run(
         self: Box<Self>,
         mut batches: mpsc::Receiver<Vec<Event>>,

@@ -205,30 +205,3 @@ fn route_steps(
         }
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use crate::config::{compile::compile, load::load_str};
-    use crate::pipeline::PipelineSettings;
-
-    fn reads_every_event(config: &str) -> bool {
-        let (sources, config) = load_str("test", config, false).unwrap();
-        let pipeline = compile(&config, &sources, "main", PipelineSettings::default())
-            .unwrap_or_else(|_| panic!("compiles"));
-        pipeline.plan.reads_every_event()
-    }
-
-    #[test]
-    fn filters_and_output_conditionals_read_every_event() {
-        let input = "input { beats { port => 0 } }";
-        assert!(!reads_every_event(&format!(
-            "{input} output {{ null {{}} }}"
-        )));
-        assert!(reads_every_event(&format!(
-            "{input} filter {{ mutate {{ add_tag => [\"x\"] }} }} output {{ null {{}} }}"
-        )));
-        assert!(reads_every_event(&format!(
-            "{input} output {{ if [level] == \"error\" {{ null {{}} }} }}"
-        )));
-    }
-}

@@ -64,6 +64,15 @@ pub struct Pipeline {
     pub dead_letter_queue: Option<SharedDlq>,
 }
 
+impl Pipeline {
+    /// Whether running the pipeline looks at every event's fields: its filters or output
+    /// conditionals ([`Plan::reads_every_event`]) or one of its outputs
+    /// ([`Output::reads_event_fields`]).
+    pub fn reads_every_event(&self) -> bool {
+        self.plan.reads_every_event() || self.outputs.iter().any(|n| n.output.reads_event_fields())
+    }
+}
+
 /// A started pipeline.
 pub struct RunningPipeline {
     pub id: Arc<str>,
@@ -122,6 +131,7 @@ impl Pipeline {
     }
 
     async fn run(self, shutdown: CancellationToken, ready: Arc<AtomicBool>) {
+        let reads_every_event = self.reads_every_event();
         let Pipeline {
             id,
             settings,
@@ -165,7 +175,6 @@ impl Pipeline {
             output_tasks.push(tokio::spawn(node.output.run(rx, ctx)));
         }
 
-        let reads_every_event = plan.reads_every_event();
         let plan = Arc::new(plan);
         let senders = Arc::new(senders);
         let mut workers = Vec::new();
@@ -261,5 +270,57 @@ fn work(
         metrics
             .batch_seconds
             .observe(started.elapsed().as_secs_f64());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{compile::compile, load::load_str};
+    use crate::pipeline::PipelineSettings;
+
+    fn reads_every_event(config: &str) -> bool {
+        let (sources, config) = load_str("test", config, false).unwrap();
+        let pipeline = compile(&config, &sources, "main", PipelineSettings::default())
+            .unwrap_or_else(|e| panic!("compiles: {e:?}"));
+        pipeline.reads_every_event()
+    }
+
+    #[test]
+    fn filters_output_conditionals_and_field_reading_outputs_read_every_event() {
+        let input = "input { beats { port => 0 } }";
+        assert!(!reads_every_event(&format!(
+            "{input} output {{ null {{}} }}"
+        )));
+        assert!(reads_every_event(&format!(
+            "{input} filter {{ mutate {{ add_tag => [\"x\"] }} }} output {{ null {{}} }}"
+        )));
+        assert!(reads_every_event(&format!(
+            "{input} output {{ if [level] == \"error\" {{ null {{}} }} }}"
+        )));
+        // Outputs that write the JSON as received, naming only the date or `[@metadata]`.
+        for output in [
+            r#"elasticsearch { index => "%{[@metadata][beat]}-%{+YYYY.MM.dd}" manage_template => false }"#,
+            r#"file { path => "/tmp/out-%{+YYYY}.log" }"#,
+            r#"stdout { codec => json_lines }"#,
+        ] {
+            assert!(
+                !reads_every_event(&format!("{input} output {{ {output} }}")),
+                "{output}"
+            );
+        }
+        // Outputs that read fields to write an event.
+        for output in [
+            r#"elasticsearch { index => "logs-%{[fields][service]}" }"#,
+            r#"elasticsearch { document_id => "%{id}" }"#,
+            r#"elasticsearch { idempotent_ids => true }"#,
+            r#"file { path => "/tmp/%{host}.log" }"#,
+            r#"stdout {}"#,
+            r#"email { to => "a@b" }"#,
+        ] {
+            assert!(
+                reads_every_event(&format!("{input} output {{ {output} }}")),
+                "{output}"
+            );
+        }
     }
 }

@@ -21,15 +21,42 @@ use crate::outputs::{BoxFuture, Output, OutputContext};
 
 struct ElasticsearchPlugin {
     output: ElasticsearchOutput,
+    reads_event_fields: bool,
 }
 
 pub fn build(settings: &Settings) -> Result<Box<dyn Output>, ConfigError> {
+    let reads_event_fields = reads_event_fields(settings)?;
     let config = config(settings)?;
     let output = ElasticsearchOutput::new(config).map_err(|e| settings.error(e.to_string()))?;
-    Ok(Box::new(ElasticsearchPlugin { output }))
+    Ok(Box::new(ElasticsearchPlugin {
+        output,
+        reads_event_fields,
+    }))
+}
+
+/// Whether writing an event reads its fields: a sprintf setting naming a field outside
+/// `[@metadata]`, or `idempotent_ids` (the id comes from the Beats origin fields or the
+/// content). The document itself is written from an untouched event's JSON as received.
+fn reads_event_fields(settings: &Settings) -> Result<bool, ConfigError> {
+    if settings.boolean_or("idempotent_ids", false)? {
+        return Ok(true);
+    }
+    for name in ["index", "document_id", "routing", "pipeline"] {
+        if let Some(source) = settings.string(name)? {
+            // An invalid template is reported by `config`.
+            if Template::compile(&source).is_ok_and(|t| t.reads_fields()) {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
 }
 
 impl Output for ElasticsearchPlugin {
+    fn reads_event_fields(&self) -> bool {
+        self.reads_event_fields
+    }
+
     fn run(
         self: Box<Self>,
         batches: mpsc::Receiver<Vec<Event>>,
