@@ -72,11 +72,13 @@ pub struct Chain {
 /// alternatives, optionals and repetitions hold sub-programs.
 enum Op {
     Span(Span),
-    /// A capture group whose body is one span (`%{WORD:verb}`, most fields): one step
-    /// instead of an open, the span and a close.
+    /// A capture group whose body is one span (`%{WORD:verb}`, most fields), then the
+    /// literal that follows it in the pattern (a delimiter such as ` ` or `] "`; empty when
+    /// none): one step instead of an open, the span, a close and the literal.
     Field {
         group: usize,
         span: Span,
+        then: Box<[u8]>,
     },
     Look(Look),
     Marker(usize),
@@ -339,10 +341,10 @@ impl Run<'_, '_> {
         let bytes = self.haystack.as_bytes();
         match op {
             Op::Span(span) => self.span(span, at),
-            Op::Field { group, span } => {
+            Op::Field { group, span, then } => {
                 let end = self.span(span, at)?;
                 self.slots[*group] = Some((at, end));
-                Some(end)
+                native::has_prefix(&bytes[end..], then).then_some(end + then.len())
             }
             Op::Look(look) => self
                 .chain
@@ -693,6 +695,26 @@ fn split_run(items: &[Hir]) -> Option<Vec<Op>> {
     Some(steps)
 }
 
+/// Appends `op` to `out`, folding a literal into the field before it.
+fn push(out: &mut Vec<Op>, op: Op) {
+    if let Some(Op::Field { then, .. }) = out.last_mut() {
+        if then.is_empty() {
+            match op {
+                Op::Span(Span::Byte(b)) => {
+                    *then = Box::new([b]);
+                    return;
+                }
+                Op::Span(Span::Literal(literal)) => {
+                    *then = literal;
+                    return;
+                }
+                _ => {}
+            }
+        }
+    }
+    out.push(op);
+}
+
 fn literal(bytes: &[u8]) -> Span {
     match *bytes {
         [b] => Span::Byte(b),
@@ -923,7 +945,7 @@ impl Builder<'_> {
             match hir.kind() {
                 HirKind::Look(look) => out.push(Op::Look(look_of(*look))),
                 HirKind::Empty => {}
-                _ => out.push(Op::Span(self.span(hir, after)?)),
+                _ => push(out, Op::Span(self.span(hir, after)?)),
             }
             return Some(());
         }
@@ -948,7 +970,11 @@ impl Builder<'_> {
                         return Some(());
                     }
                 };
-                out.push(Op::Field { group: index, span });
+                out.push(Op::Field {
+                    group: index,
+                    span,
+                    then: Box::default(),
+                });
             }
             HirKind::Concat(items) => {
                 let mut i = 0;
@@ -967,7 +993,9 @@ impl Builder<'_> {
                     let mut rest: Vec<&Hir> = items[next..].iter().collect();
                     rest.extend_from_slice(after);
                     if let Some(steps) = split_run(&items[start..i]) {
-                        out.extend(steps);
+                        for step in steps {
+                            push(out, step);
+                        }
                     } else {
                         match self.fold_ahead(&piece, items.get(next)) {
                             Some(folded) => out.push(Op::Span(folded)),
