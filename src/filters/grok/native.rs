@@ -304,15 +304,30 @@ fn uri_path_param(bytes: &[u8], at: usize) -> Option<usize> {
 /// The end of a Java identifier (`[a-zA-Z$_][a-zA-Z$_0-9]*`) starting at `at`.
 fn java_identifier(bytes: &[u8], at: usize) -> Option<usize> {
     let first = *bytes.get(at)?;
-    if !(first.is_ascii_alphabetic() || first == b'$' || first == b'_') {
+    if !JAVA_IDENTIFIER[first as usize] || first.is_ascii_digit() {
         return None;
     }
     let len = bytes[at + 1..]
         .iter()
-        .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'$' || b == b'_')
+        .take_while(|&&b| JAVA_IDENTIFIER[b as usize])
         .count();
     Some(at + 1 + len)
 }
+
+/// `[a-zA-Z$_0-9]`, looked up rather than compared: class names are long.
+static JAVA_IDENTIFIER: [bool; 256] = word_and(b"$");
+
+/// Every byte but `\s`'s six.
+static NOT_SPACE: [bool; 256] = {
+    let mut table = [true; 256];
+    let mut i = 0;
+    let spaces = b"\t\n\x0b\x0c\r ";
+    while i < spaces.len() {
+        table[spaces[i] as usize] = false;
+        i += 1;
+    }
+    table
+};
 
 fn digits(bytes: &[u8], at: usize) -> usize {
     bytes[at.min(bytes.len())..]
@@ -329,7 +344,7 @@ impl Native {
             Native::NotSpace => {
                 let len = bytes[at..]
                     .iter()
-                    .take_while(|b| !matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' '))
+                    .take_while(|&&b| NOT_SPACE[b as usize])
                     .count();
                 (len > 0).then_some(at + len)
             }
