@@ -12,7 +12,7 @@ use criterion::Throughput;
 pub struct ThreadCpuTime;
 
 /// Nanoseconds of CPU time the calling thread has used.
-fn thread_cpu_nanos() -> u64 {
+pub fn thread_cpu_nanos() -> u64 {
     let mut now = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,

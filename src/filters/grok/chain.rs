@@ -71,6 +71,39 @@ pub struct Chain {
 /// One step of a chain's program. A program is a flat sequence run by a loop; only
 /// alternatives, optionals and repetitions hold sub-programs.
 enum Op {
+    Span(Span),
+    /// A capture group whose body is one span (`%{WORD:verb}`, most fields), then the
+    /// literal that follows it in the pattern (a delimiter such as ` ` or `] "`; empty when
+    /// none): one step instead of an open, the span, a close and the literal.
+    Field {
+        group: usize,
+        span: Span,
+        then: Box<[u8]>,
+    },
+    Look(Look),
+    Marker(usize),
+    /// A capture group begins here.
+    Open(usize),
+    /// The capture group opened last by this index ends here.
+    Close(usize),
+    /// Alternatives with an automaton each telling whether it matches on its own.
+    Alternation(Box<[Tried]>),
+    Optional {
+        greedy: bool,
+        tried: Box<Tried>,
+    },
+    /// A greedy repetition around captures (`%{SYSLOGHOST:logsource}+`): another iteration
+    /// whenever one matches on its own, the captures keeping the last iteration's spans.
+    Repeat {
+        min: u32,
+        max: Option<u32>,
+        tried: Box<Tried>,
+    },
+}
+
+/// A step that reads a span of the line and sets no capture slot: the end of its own
+/// leftmost-first match, or `None`.
+enum Span {
     Literal(Box<[u8]>),
     /// A one-byte literal (a space, `[`, `"`): the most common delimiter.
     Byte(u8),
@@ -100,25 +133,6 @@ enum Op {
         /// When the remainder's leading run is a literal (`] `), it: a candidate is then
         /// checked by comparing bytes rather than running `rest`.
         literal: Option<Box<[u8]>>,
-    },
-    Look(Look),
-    Marker(usize),
-    /// A capture group begins here.
-    Open(usize),
-    /// The capture group opened last by this index ends here.
-    Close(usize),
-    /// Alternatives with an automaton each telling whether it matches on its own.
-    Alternation(Box<[Tried]>),
-    Optional {
-        greedy: bool,
-        tried: Box<Tried>,
-    },
-    /// A greedy repetition around captures (`%{SYSLOGHOST:logsource}+`): another iteration
-    /// whenever one matches on its own, the captures keeping the last iteration's spans.
-    Repeat {
-        min: u32,
-        max: Option<u32>,
-        tried: Box<Tried>,
     },
 }
 
@@ -326,93 +340,11 @@ impl Run<'_, '_> {
     fn step(&mut self, op: &Op, at: usize) -> Option<usize> {
         let bytes = self.haystack.as_bytes();
         match op {
-            Op::Byte(b) => (bytes.get(at) == Some(b)).then_some(at + 1),
-            // Literals are short: a byte loop beats a call to `memcmp`.
-            Op::Literal(lit) => (bytes.len() - at >= lit.len()
-                && lit.iter().zip(&bytes[at..]).all(|(a, b)| a == b))
-            .then_some(at + lit.len()),
-            Op::Native(native) => native.end(self.haystack, at, &self.chain.look_matcher),
-            Op::Run { class, min } => {
-                let len = bytes[at..]
-                    .iter()
-                    .take_while(|&&b| class[b as usize])
-                    .count();
-                (len >= *min).then_some(at + len)
-            }
-            Op::Leaf { dfa, ahead } => {
-                let end = self.search(*dfa, at, false)?;
-                match ahead {
-                    None => Some(end),
-                    Some(ahead) => self.give_back(ahead, at, end),
-                }
-            }
-            Op::Lazy {
-                min,
-                rest,
-                needles: Some(needles),
-                literal,
-                ..
-            } => {
-                let mut from = at;
-                if *min == 1 {
-                    from += self.haystack[at..].chars().next()?.len_utf8();
-                }
-                let find = |from: usize| {
-                    let hay = &bytes[from..];
-                    let found = match **needles {
-                        [a] => memchr::memchr(a, hay),
-                        [a, b] => memchr::memchr2(a, b, hay),
-                        [a, b, c] => memchr::memchr3(a, b, c, hay),
-                        _ => None,
-                    };
-                    found.map(|i| from + i)
-                };
-                let mut checks = 0;
-                while let Some(candidate) = find(from) {
-                    checks += 1;
-                    if checks > LAZY_CHECKS {
-                        return None;
-                    }
-                    let continues = match literal {
-                        Some(literal) => bytes[candidate..].starts_with(literal),
-                        None => self.search(*rest, candidate, true).is_some(),
-                    };
-                    if continues {
-                        return Some(candidate);
-                    }
-                    from = candidate + 1;
-                }
-                // The remainder cannot match the empty string (its literals are not empty).
-                None
-            }
-            Op::Lazy {
-                class,
-                min,
-                rest,
-                first,
-                needles: None,
-                ..
-            } => {
-                let mut end = at;
-                let mut taken = 0u32;
-                let mut checks = 0;
-                loop {
-                    if taken >= *min && bytes.get(end).is_none_or(|&b| first[b as usize]) {
-                        checks += 1;
-                        if checks > LAZY_CHECKS {
-                            return None;
-                        }
-                        if self.search(*rest, end, true).is_some() {
-                            return Some(end);
-                        }
-                    }
-                    let c = self.haystack[end..].chars().next()?;
-                    if !class_contains(class, c) {
-                        return None;
-                    }
-                    end += c.len_utf8();
-                    taken = taken.saturating_add(1);
-                }
+            Op::Span(span) => self.span(span, at),
+            Op::Field { group, span, then } => {
+                let end = self.span(span, at)?;
+                self.slots[*group] = Some((at, end));
+                native::has_prefix(&bytes[end..], then).then_some(end + then.len())
             }
             Op::Look(look) => self
                 .chain
@@ -471,10 +403,116 @@ impl Run<'_, '_> {
         }
     }
 
+    /// The end of `span`'s own match at `at`. Inlined into both callers, so the common
+    /// steps cost no call.
+    #[inline(always)]
+    fn span(&mut self, span: &Span, at: usize) -> Option<usize> {
+        let bytes = self.haystack.as_bytes();
+        match span {
+            Span::Byte(b) => (bytes.get(at) == Some(b)).then_some(at + 1),
+            Span::Literal(lit) => native::has_prefix(&bytes[at..], lit).then_some(at + lit.len()),
+            Span::Native(native) => native.end(self.haystack, at, &self.chain.look_matcher),
+            Span::Run { class, min } => {
+                let len = bytes[at..]
+                    .iter()
+                    .take_while(|&&b| class[b as usize])
+                    .count();
+                (len >= *min).then_some(at + len)
+            }
+            Span::Leaf { dfa, ahead } => {
+                let end = self.search(*dfa, at, false)?;
+                match ahead {
+                    None => Some(end),
+                    Some(ahead) => self.give_back(ahead, at, end),
+                }
+            }
+            Span::Lazy {
+                min,
+                rest,
+                needles: Some(needles),
+                literal,
+                ..
+            } => {
+                let mut from = at;
+                if *min == 1 {
+                    from += self.haystack[at..].chars().next()?.len_utf8();
+                }
+                let find = |from: usize| {
+                    let hay = &bytes[from..];
+                    let found = match **needles {
+                        [a] => memchr::memchr(a, hay),
+                        [a, b] => memchr::memchr2(a, b, hay),
+                        [a, b, c] => memchr::memchr3(a, b, c, hay),
+                        _ => None,
+                    };
+                    found.map(|i| from + i)
+                };
+                let mut checks = 0;
+                while let Some(candidate) = find(from) {
+                    checks += 1;
+                    if checks > LAZY_CHECKS {
+                        return None;
+                    }
+                    let continues = match literal {
+                        Some(literal) => native::has_prefix(&bytes[candidate..], literal),
+                        None => self.search(*rest, candidate, true).is_some(),
+                    };
+                    if continues {
+                        return Some(candidate);
+                    }
+                    from = candidate + 1;
+                }
+                // The remainder cannot match the empty string (its literals are not empty).
+                None
+            }
+            Span::Lazy {
+                class,
+                min,
+                rest,
+                first,
+                needles: None,
+                ..
+            } => {
+                let mut end = at;
+                let mut taken = 0u32;
+                let mut checks = 0;
+                loop {
+                    if taken >= *min && bytes.get(end).is_none_or(|&b| first[b as usize]) {
+                        checks += 1;
+                        if checks > LAZY_CHECKS {
+                            return None;
+                        }
+                        if self.search(*rest, end, true).is_some() {
+                            return Some(end);
+                        }
+                    }
+                    let c = self.haystack[end..].chars().next()?;
+                    if !class_contains(class, c) {
+                        return None;
+                    }
+                    end += c.len_utf8();
+                    taken = taken.saturating_add(1);
+                }
+            }
+        }
+    }
+
     /// Runs `tried` at `at`. Its automaton is asked only when the node fails, to tell "cannot
     /// match" (slots put back as they were) from "undecided". A node matching on its own is
     /// its own best match: the automaton would have said it matches, and the node then run.
     fn attempt(&mut self, tried: &Tried, at: usize) -> Attempt {
+        if let Some(starts) = &self.chain.starts[tried.dfa] {
+            // Nothing the node matches starts with this byte: no need to run it (the common
+            // case for optionals and for a repetition's last, failing iteration).
+            if !self
+                .haystack
+                .as_bytes()
+                .get(at)
+                .is_some_and(|&b| starts[b as usize])
+            {
+                return Attempt::NoMatch;
+            }
+        }
         if !tried.inside_repeat {
             if let Some(end) = self.exec(&tried.program, at) {
                 return Attempt::Matched(end);
@@ -605,7 +643,7 @@ fn first_set(hir: &Hir, set: &mut [bool; 256]) -> bool {
 }
 
 /// A greedy, unbounded repetition of at most one required ASCII-only class, as a run.
-fn ascii_run(rep: &regex_syntax::hir::Repetition) -> Option<Op> {
+fn ascii_run(rep: &regex_syntax::hir::Repetition) -> Option<Span> {
     if !rep.greedy || rep.max.is_some() || rep.min > 1 {
         return None;
     }
@@ -623,10 +661,65 @@ fn ascii_run(rep: &regex_syntax::hir::Repetition) -> Option<Op> {
     for b in 0..0x80u8 {
         table[b as usize] = class_contains(class, b as char);
     }
-    Some(Op::Run {
+    Some(Span::Run {
         class: table,
         min: rep.min as usize,
     })
+}
+
+/// A run of capture-free items as one step each, when every item needs no automaton (a
+/// literal, or a class run that stops where the next item starts: log4j's `\s+\[`). Each
+/// step then reaches the run's own leftmost-first end without a scan of the whole run.
+fn split_run(items: &[Hir]) -> Option<Vec<Op>> {
+    if items.len() < 2 {
+        return None;
+    }
+    let mut steps = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        match item.kind() {
+            HirKind::Literal(lit) => steps.push(Op::Span(literal(&lit.0))),
+            HirKind::Repetition(rep) => {
+                let run = ascii_run(rep)?;
+                // The run's longest end must be the only one the next item can follow.
+                if let (Span::Run { class, .. }, Some(next)) = (&run, items.get(i + 1)) {
+                    let next = first_bytes(next)?;
+                    if (0..256).any(|b| class[b] && next[b]) {
+                        return None;
+                    }
+                }
+                steps.push(Op::Span(run));
+            }
+            _ => return None,
+        }
+    }
+    Some(steps)
+}
+
+/// Appends `op` to `out`, folding a literal into the field before it.
+fn push(out: &mut Vec<Op>, op: Op) {
+    if let Some(Op::Field { then, .. }) = out.last_mut() {
+        if then.is_empty() {
+            match op {
+                Op::Span(Span::Byte(b)) => {
+                    *then = Box::new([b]);
+                    return;
+                }
+                Op::Span(Span::Literal(literal)) => {
+                    *then = literal;
+                    return;
+                }
+                _ => {}
+            }
+        }
+    }
+    out.push(op);
+}
+
+fn literal(bytes: &[u8]) -> Span {
+    match *bytes {
+        [b] => Span::Byte(b),
+        _ => Span::Literal(bytes.into()),
+    }
 }
 
 fn capture_indices(hir: &Hir, found: &mut Vec<usize>) {
@@ -760,7 +853,7 @@ impl Builder<'_> {
                 }
                 _ => return false,
             },
-            HirKind::Literal(lit) if look.ahead => {
+            HirKind::Literal(lit) => {
                 let Some(c) = std::str::from_utf8(&lit.0)
                     .ok()
                     .and_then(|s| s.chars().next())
@@ -778,7 +871,14 @@ impl Builder<'_> {
             return false;
         }
         if !look.ahead {
-            let single = matches!(body.kind(), HirKind::Class(_));
+            // QUOTEDSTRING's `(?<!\\)` is a one-character literal.
+            let single = match body.kind() {
+                HirKind::Class(_) => true,
+                HirKind::Literal(lit) => {
+                    std::str::from_utf8(&lit.0).is_ok_and(|s| s.chars().count() == 1)
+                }
+                _ => false,
+            };
             return single
                 && match before {
                     Before::Start => true,
@@ -841,26 +941,11 @@ impl Builder<'_> {
     /// Appends the steps matching `hir` to `out`; `None` when its shape is not supported.
     /// `after` is what follows `hir` in the whole pattern, outermost last.
     fn emit(&mut self, hir: &Hir, after: &[&Hir], out: &mut Vec<Op>) -> Option<()> {
-        if let Some(lazy) = self.lazy(hir, after) {
-            out.push(lazy);
-            return Some(());
-        }
         if !has_capture(hir) {
             match hir.kind() {
-                HirKind::Literal(lit) => match *lit.0 {
-                    [b] => out.push(Op::Byte(b)),
-                    _ => out.push(Op::Literal(lit.0.clone())),
-                },
                 HirKind::Look(look) => out.push(Op::Look(look_of(*look))),
                 HirKind::Empty => {}
-                _ if native::recognise(hir).is_some() => {
-                    out.push(Op::Native(native::recognise(hir)?))
-                }
-                HirKind::Repetition(rep) if ascii_run(rep).is_some() => out.push(ascii_run(rep)?),
-                _ => out.push(Op::Leaf {
-                    dfa: self.dfa(hir)?,
-                    ahead: None,
-                }),
+                _ => push(out, Op::Span(self.span(hir, after)?)),
             }
             return Some(());
         }
@@ -871,12 +956,25 @@ impl Builder<'_> {
                     out.push(Op::Marker(look));
                     return Some(());
                 }
-                out.push(Op::Open(index));
-                match self.native_fields.iter().find(|(i, _)| *i == index) {
-                    Some(&(_, native)) => out.push(Op::Native(native)),
-                    None => self.emit(&cap.sub, after, out)?,
-                }
-                out.push(Op::Close(index));
+                let span = match self.native_fields.iter().find(|(i, _)| *i == index) {
+                    Some(&(_, native)) => Span::Native(native),
+                    None if !has_capture(&cap.sub)
+                        && !matches!(cap.sub.kind(), HirKind::Look(_) | HirKind::Empty) =>
+                    {
+                        self.span(&cap.sub, after)?
+                    }
+                    None => {
+                        out.push(Op::Open(index));
+                        self.emit(&cap.sub, after, out)?;
+                        out.push(Op::Close(index));
+                        return Some(());
+                    }
+                };
+                out.push(Op::Field {
+                    group: index,
+                    span,
+                    then: Box::default(),
+                });
             }
             HirKind::Concat(items) => {
                 let mut i = 0;
@@ -894,9 +992,15 @@ impl Builder<'_> {
                     };
                     let mut rest: Vec<&Hir> = items[next..].iter().collect();
                     rest.extend_from_slice(after);
-                    match self.fold_ahead(&piece, items.get(next)) {
-                        Some(folded) => out.push(folded),
-                        None => self.emit(&piece, &rest, out)?,
+                    if let Some(steps) = split_run(&items[start..i]) {
+                        for step in steps {
+                            push(out, step);
+                        }
+                    } else {
+                        match self.fold_ahead(&piece, items.get(next)) {
+                            Some(folded) => out.push(Op::Span(folded)),
+                            None => self.emit(&piece, &rest, out)?,
+                        }
                     }
                     i = next;
                 }
@@ -941,6 +1045,25 @@ impl Builder<'_> {
         Some(())
     }
 
+    /// The step for a capture-free `hir` that reads a span: a native matcher or a byte loop
+    /// when one applies, an automaton otherwise.
+    fn span(&mut self, hir: &Hir, after: &[&Hir]) -> Option<Span> {
+        if let Some(lazy) = self.lazy(hir, after) {
+            return Some(lazy);
+        }
+        Some(match hir.kind() {
+            HirKind::Literal(lit) => literal(&lit.0),
+            HirKind::Repetition(rep) if ascii_run(rep).is_some() => ascii_run(rep)?,
+            _ => match native::recognise(hir) {
+                Some(native) => Span::Native(native),
+                None => Span::Leaf {
+                    dfa: self.dfa(hir)?,
+                    ahead: None,
+                },
+            },
+        })
+    }
+
     fn tried(&mut self, hir: &Hir, after: &[&Hir]) -> Option<Tried> {
         let mut groups = Vec::new();
         capture_indices(hir, &mut groups);
@@ -957,7 +1080,7 @@ impl Builder<'_> {
     }
 
     /// `X*?` or `X+?` over one character class, with an automaton for what follows.
-    fn lazy(&mut self, hir: &Hir, after: &[&Hir]) -> Option<Op> {
+    fn lazy(&mut self, hir: &Hir, after: &[&Hir]) -> Option<Span> {
         let HirKind::Repetition(rep) = hir.kind() else {
             return None;
         };
@@ -1017,7 +1140,7 @@ impl Builder<'_> {
             HirKind::Literal(literal) => Some(literal.0.clone()),
             _ => None,
         };
-        Some(Op::Lazy {
+        Some(Span::Lazy {
             class: class.clone(),
             min: rep.min,
             rest: self.dfa(&rest)?,
@@ -1029,7 +1152,7 @@ impl Builder<'_> {
 
     /// A capture-free `item` followed by a one-character look-ahead marker becomes one leaf
     /// whose automaton also reads the tested character.
-    fn fold_ahead(&mut self, item: &Hir, next: Option<&Hir>) -> Option<Op> {
+    fn fold_ahead(&mut self, item: &Hir, next: Option<&Hir>) -> Option<Span> {
         if has_capture(item) || matches!(item.kind(), HirKind::Look(_) | HirKind::Literal(_)) {
             return None;
         }
@@ -1056,7 +1179,7 @@ impl Builder<'_> {
             Hir::class(class.clone())
         };
         let dfa = self.dfa(&Hir::concat(vec![item.clone(), tested]))?;
-        Some(Op::Leaf {
+        Some(Span::Leaf {
             dfa,
             ahead: Some(Ahead {
                 class: class.clone(),
@@ -1088,5 +1211,68 @@ fn look_of(look: regex_syntax::hir::Look) -> Look {
         L::WordEndHalfAscii => Look::WordEndHalfAscii,
         L::WordStartHalfUnicode => Look::WordStartHalfUnicode,
         L::WordEndHalfUnicode => Look::WordEndHalfUnicode,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::filters::grok::dialect::translate;
+    use crate::filters::grok::expand::expand;
+    use crate::filters::grok::{EcsCompatibility, PatternLibrary};
+
+    /// Which library patterns, captured after a space, run as one native matcher. Natives
+    /// are recognised by comparing syntax trees with the definitions they were written for,
+    /// so a rewrite of a library pattern that loses (or gains) one shows up here.
+    #[test]
+    fn library_fields_keep_their_native_matchers() {
+        let both = [
+            ("BASE10NUM", Native::Number),
+            ("GREEDYDATA", Native::Rest),
+            ("HTTPDATE", Native::HttpDate),
+            ("INT", Native::Int),
+            ("IPORHOST", Native::IpOrHost),
+            ("JAVACLASS", Native::JavaClass),
+            ("JAVALOGMESSAGE", Native::Rest),
+            ("LOGLEVEL", Native::LogLevel),
+            ("NONNEGINT", Native::NonNegInt),
+            ("NOTSPACE", Native::NotSpace),
+            ("NUMBER", Native::Number),
+            ("POSINT", Native::PosInt),
+            ("QS", Native::Quoted),
+            ("QUOTEDSTRING", Native::Quoted),
+            ("SYSLOGHOST", Native::IpOrHost),
+            ("SYSLOGTIMESTAMP", Native::SyslogTimestamp),
+            ("TIMESTAMP_ISO8601", Native::Iso8601),
+            ("URIPATHPARAM", Native::UriPathParam),
+            ("WORD", Native::Word),
+        ];
+        for (mode, only) in [
+            (EcsCompatibility::Disabled, &[][..]),
+            (
+                EcsCompatibility::V1,
+                &[("MONGO3_COMPONENT", Native::Word)][..],
+            ),
+        ] {
+            let expected: BTreeMap<&str, Native> = both.iter().chain(only).copied().collect();
+            let library = PatternLibrary::builtin(mode);
+            let mut found = BTreeMap::new();
+            for name in library.names() {
+                let expanded = expand(&format!(" %{{{name}:f}}"), &library, true).unwrap();
+                let Some(chain) = translate(&expanded).ok().and_then(|t| Chain::new(&t)) else {
+                    continue;
+                };
+                if let [Op::Span(Span::Byte(b' ')), Op::Field {
+                    span: Span::Native(native),
+                    ..
+                }] = &*chain.program
+                {
+                    found.insert(name, *native);
+                }
+            }
+            assert_eq!(found, expected, "{mode:?}");
+        }
     }
 }

@@ -39,6 +39,10 @@ pub enum Native {
     Quoted,
     /// `(?:[a-zA-Z$_][a-zA-Z$_0-9]*\.)*[a-zA-Z$_][a-zA-Z$_0-9]*`: JAVACLASS.
     JavaClass,
+    /// LOGLEVEL: one of the library's level words, see [`LEVELS`].
+    LogLevel,
+    /// URIPATHPARAM: `(?:/[path chars]*)+`, then optionally `?` and query characters.
+    UriPathParam,
     /// IPORHOST (and SYSLOGHOST).
     IpOrHost,
     /// HTTPDATE.
@@ -71,6 +75,17 @@ fn table() -> &'static [(Hir, Native)] {
             (
                 r"(?:[a-zA-Z$_][a-zA-Z$_0-9]*\.)*[a-zA-Z$_][a-zA-Z$_0-9]*",
                 Native::JavaClass,
+            ),
+            (
+                "[Ee]merg(?:ency)?|EMERG(?:ENCY)?|[Aa]lert|ALERT|[Cc]rit?(?:ical)?|CRIT?(?:ICAL)?|\
+                 [Ff]atal|FATAL|[Ss]evere|SEVERE|[Ee]rr?(?:or)?|ERR?(?:OR)?|[Ww]arn?(?:ing)?|\
+                 WARN?(?:ING)?|[Nn]otice|NOTICE|[Ii]nfo?(?:rmation)?|INFO?(?:RMATION)?|[Dd]ebug|\
+                 DEBUG|[Tt]race|TRACE",
+                Native::LogLevel,
+            ),
+            (
+                r"(?:/[\w$.+!*'(){},~:;=@#%&-]*)+(?:\?[\w$.+!*'|(){},~@#%&/=:;?\[\]<>-]*)?",
+                Native::UriPathParam,
             ),
         ]
         .into_iter()
@@ -172,18 +187,147 @@ pub(super) fn word_boundary(bytes: &[u8], at: usize, looks: &LookMatcher) -> Opt
     looks.is_word_unicode(bytes, at).ok()
 }
 
+/// One of LOGLEVEL's alternatives: first bytes, the rest of the word, optional suffixes.
+type Level = (&'static [u8], &'static [u8], &'static [&'static [u8]]);
+
+/// LOGLEVEL's alternatives in the definition's order: the first byte (either case where the
+/// definition has `[Ee]`), the rest of the word, then the optional suffixes, each taken when
+/// present. The first alternative whose required part matches is the leftmost-first choice,
+/// and its optional parts are greedy, so its end is the definition's.
+const LEVELS: &[Level] = &[
+    (b"Ee", b"merg", &[b"ency"]),
+    (b"E", b"MERG", &[b"ENCY"]),
+    (b"Aa", b"lert", &[]),
+    (b"A", b"LERT", &[]),
+    (b"Cc", b"ri", &[b"t", b"ical"]),
+    (b"C", b"RI", &[b"T", b"ICAL"]),
+    (b"Ff", b"atal", &[]),
+    (b"F", b"ATAL", &[]),
+    (b"Ss", b"evere", &[]),
+    (b"S", b"EVERE", &[]),
+    (b"Ee", b"r", &[b"r", b"or"]),
+    (b"E", b"R", &[b"R", b"OR"]),
+    (b"Ww", b"ar", &[b"n", b"ing"]),
+    (b"W", b"AR", &[b"N", b"ING"]),
+    (b"Nn", b"otice", &[]),
+    (b"N", b"OTICE", &[]),
+    (b"Ii", b"nf", &[b"o", b"rmation"]),
+    (b"I", b"NF", &[b"O", b"RMATION"]),
+    (b"Dd", b"ebug", &[]),
+    (b"D", b"EBUG", &[]),
+    (b"Tt", b"race", &[]),
+    (b"T", b"RACE", &[]),
+];
+
+/// Per first byte, the [`LEVELS`] it can start, one bit each: most bytes start none, a
+/// letter at most four.
+static LEVEL_STARTS: [u32; 256] = {
+    let mut table = [0; 256];
+    let mut i = 0;
+    while i < LEVELS.len() {
+        let firsts = LEVELS[i].0;
+        let mut j = 0;
+        while j < firsts.len() {
+            table[firsts[j] as usize] |= 1 << i;
+            j += 1;
+        }
+        i += 1;
+    }
+    table
+};
+
+fn log_level(bytes: &[u8], at: usize) -> Option<usize> {
+    let mut candidates = LEVEL_STARTS[*bytes.get(at)? as usize];
+    while candidates != 0 {
+        let (_, rest, optional) = LEVELS[candidates.trailing_zeros() as usize];
+        candidates &= candidates - 1;
+        if !has_prefix(&bytes[at + 1..], rest) {
+            continue;
+        }
+        let mut end = at + 1 + rest.len();
+        for suffix in optional {
+            if has_prefix(&bytes[end..], suffix) {
+                end += suffix.len();
+            }
+        }
+        return Some(end);
+    }
+    None
+}
+
+/// `haystack.starts_with(prefix)` for short literals: a byte loop, where the slice method
+/// calls `memcmp`.
+pub(super) fn has_prefix(haystack: &[u8], prefix: &[u8]) -> bool {
+    haystack.len() >= prefix.len() && prefix.iter().zip(haystack).all(|(a, b)| a == b)
+}
+
+/// A 256-entry membership table for the ASCII bytes in `members` and every ASCII letter,
+/// digit and `_` (`\w`).
+const fn word_and(members: &[u8]) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = (b as u8).is_ascii_alphanumeric() || b == b'_' as usize;
+        b += 1;
+    }
+    let mut i = 0;
+    while i < members.len() {
+        table[members[i] as usize] = true;
+        i += 1;
+    }
+    table
+}
+
+/// URIPATH's characters and the `/` that starts each segment: a segment's characters never
+/// include `/`, so the repetition's greedy end is the end of this run.
+static URI_PATH: [bool; 256] = word_and(b"$.+!*'(){},~:;=@#%&-/");
+/// URIPARAM's characters after its `?`.
+static URI_QUERY: [bool; 256] = word_and(b"$.+!*'|(){},~@#%&/=:;?[]<>-");
+
+fn uri_path_param(bytes: &[u8], at: usize) -> Option<usize> {
+    if bytes.get(at) != Some(&b'/') {
+        return None;
+    }
+    let run = |from: usize, table: &[bool; 256]| {
+        from + bytes[from..]
+            .iter()
+            .take_while(|&&b| table[b as usize])
+            .count()
+    };
+    let end = run(at + 1, &URI_PATH);
+    Some(match bytes.get(end) {
+        Some(b'?') => run(end + 1, &URI_QUERY),
+        _ => end,
+    })
+}
+
 /// The end of a Java identifier (`[a-zA-Z$_][a-zA-Z$_0-9]*`) starting at `at`.
 fn java_identifier(bytes: &[u8], at: usize) -> Option<usize> {
     let first = *bytes.get(at)?;
-    if !(first.is_ascii_alphabetic() || first == b'$' || first == b'_') {
+    if !JAVA_IDENTIFIER[first as usize] || first.is_ascii_digit() {
         return None;
     }
     let len = bytes[at + 1..]
         .iter()
-        .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'$' || b == b'_')
+        .take_while(|&&b| JAVA_IDENTIFIER[b as usize])
         .count();
     Some(at + 1 + len)
 }
+
+/// `[a-zA-Z$_0-9]`, looked up rather than compared: class names are long.
+static JAVA_IDENTIFIER: [bool; 256] = word_and(b"$");
+
+/// Every byte but `\s`'s six.
+static NOT_SPACE: [bool; 256] = {
+    let mut table = [true; 256];
+    let mut i = 0;
+    let spaces = b"\t\n\x0b\x0c\r ";
+    while i < spaces.len() {
+        table[spaces[i] as usize] = false;
+        i += 1;
+    }
+    table
+};
 
 fn digits(bytes: &[u8], at: usize) -> usize {
     bytes[at.min(bytes.len())..]
@@ -200,7 +344,7 @@ impl Native {
             Native::NotSpace => {
                 let len = bytes[at..]
                     .iter()
-                    .take_while(|b| !matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' '))
+                    .take_while(|&&b| NOT_SPACE[b as usize])
                     .count();
                 (len > 0).then_some(at + len)
             }
@@ -260,6 +404,8 @@ impl Native {
                 }
                 Some(end)
             }
+            Native::LogLevel => log_level(bytes, at),
+            Native::UriPathParam => uri_path_param(bytes, at),
             Native::IpOrHost => address::ip_or_host(bytes, at, looks),
             Native::HttpDate => timestamps::http_date(bytes, at),
             Native::Iso8601 => timestamps::iso8601(bytes, at),
@@ -305,7 +451,7 @@ mod tests {
             let hir = regex_syntax::parse(&translate(source).unwrap().regex).unwrap();
             assert_eq!(recognise(&hir), Some(native), "{source}");
         }
-        assert_eq!(table().len(), 9, "every definition translates and parses");
+        assert_eq!(table().len(), 11, "every definition translates and parses");
         let other = regex_syntax::parse(&translate(r"\S*").unwrap().regex).unwrap();
         assert_eq!(recognise(&other), None);
     }

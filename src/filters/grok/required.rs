@@ -17,11 +17,18 @@
 //! steps together read the line about once.
 
 use aho_corasick::{AhoCorasick, Input, MatchKind};
+use memchr::memmem;
 use regex_syntax::hir::literal::{ExtractKind, Extractor, Seq};
 use regex_syntax::hir::{Hir, HirKind};
 
-/// Sets with more literals than this are not searched: they would rarely rule a line out.
-const MAX_LITERALS: usize = 256;
+/// The most literals a set is searched with: Teddy's limit, beyond which Aho-Corasick falls
+/// back to an automaton over every byte. A larger set is searched by its literals' prefixes.
+const MAX_LITERALS: usize = 64;
+
+/// The shortest literals searched as a set. Shorter ones (`+0`, `01/`, a digit pair) are
+/// everywhere in a log line and cost a search without ruling anything out; their first bytes
+/// are searched instead when there are few of them.
+const MIN_SELECTIVE_LEN: usize = 4;
 
 pub struct Required {
     /// The searches, in the order a match contains their literals.
@@ -31,6 +38,9 @@ pub struct Required {
 enum Step {
     /// One to three single bytes (a delimiter, the quote characters): `memchr`.
     Bytes(Box<[u8]>),
+    /// One literal (`] "`, ` HTTP/`): `memmem`.
+    Literal(Box<memmem::Finder<'static>>),
+    /// A set of long literals (the ` LEVEL ` words): Teddy.
     Literals(AhoCorasick),
 }
 
@@ -45,6 +55,7 @@ impl Step {
                 [a, b, c] => memchr::memchr3(a, b, c, hay),
                 _ => unreachable!("built with one to three bytes"),
             },
+            Step::Literal(finder) => finder.find(hay),
             Step::Literals(searcher) => searcher.find(Input::new(hay)).map(|m| m.start()),
         };
         found.map(|at| from + at)
@@ -56,18 +67,35 @@ impl Required {
         let mut items = Vec::new();
         flatten(hir, &mut items);
         let mut steps = Vec::new();
+        // The literals the last step searches.
+        let mut previous: Option<Vec<Vec<u8>>> = None;
+        let push = |steps: &mut Vec<Step>, previous: &mut Option<_>, found| {
+            if let Some((step, searched)) = found {
+                steps.push(step);
+                *previous = Some(searched);
+            }
+        };
         for (i, item) in items.iter().enumerate() {
             if item.properties().minimum_len().unwrap_or(0) == 0 {
                 // It may start where the next item starts: no strictly later occurrence.
                 continue;
             }
             let rest = Hir::concat(items[i..].iter().map(|h| (*h).clone()).collect());
-            if let Some(step) = searcher(&literals(&rest, ExtractKind::Prefix), |l| l) {
-                steps.push(step);
+            if let Some(starts) = needles(&literals(&rest, ExtractKind::Prefix), |l| l) {
+                // Found one byte past the previous find whenever that is found (` INFO `, then
+                // `INFO `): a search that cannot fail.
+                let implied = previous.as_ref().is_some_and(|previous| {
+                    previous
+                        .iter()
+                        .all(|p| p.len() >= 2 && starts.iter().any(|s| p[1..].starts_with(s)))
+                });
+                if !implied {
+                    push(&mut steps, &mut previous, searcher(&starts));
+                }
             }
             if item.properties().minimum_len().unwrap_or(0) >= 2 {
-                if let Some(step) = searcher(&literals(item, ExtractKind::Suffix), last_byte) {
-                    steps.push(step);
+                if let Some(ends) = needles(&literals(item, ExtractKind::Suffix), last_byte) {
+                    push(&mut steps, &mut previous, searcher(&ends));
                 }
             }
         }
@@ -112,27 +140,68 @@ fn literals(hir: &Hir, kind: ExtractKind) -> Seq {
     extractor.extract(hir)
 }
 
-/// A leftmost search for `seq`'s literals (each mapped by `pick`), when the set is finite,
-/// small and has no empty literal (which would be found everywhere).
-fn searcher(seq: &Seq, pick: fn(&[u8]) -> &[u8]) -> Option<Step> {
+/// `seq`'s literals, each mapped by `pick`, sorted and deduplicated, when the set is finite
+/// and has no empty literal (which would be found everywhere).
+fn needles(seq: &Seq, pick: fn(&[u8]) -> &[u8]) -> Option<Vec<Vec<u8>>> {
     let literals = seq.literals()?;
-    if literals.is_empty()
-        || literals.len() > MAX_LITERALS
-        || literals.iter().any(|l| l.as_bytes().is_empty())
-    {
+    if literals.is_empty() || literals.iter().any(|l| l.as_bytes().is_empty()) {
         return None;
     }
-    let mut needles: Vec<&[u8]> = literals.iter().map(|l| pick(l.as_bytes())).collect();
+    let mut needles: Vec<Vec<u8>> = literals
+        .iter()
+        .map(|l| pick(l.as_bytes()).to_vec())
+        .collect();
     needles.sort_unstable();
     needles.dedup();
-    if needles.len() <= 3 && needles.iter().all(|n| n.len() == 1) {
-        return Some(Step::Bytes(needles.iter().map(|n| n[0]).collect()));
+    Some(needles)
+}
+
+/// The cheapest search worth making for `needles` and the literals it searches, or `None`
+/// when none is: one or a few bytes with `memchr`, one literal with `memmem`, long literals
+/// with Teddy (cut to their longest prefixes that fit it), and otherwise their first bytes
+/// when there are at most three. Each is implied by the set, so a miss still proves there is
+/// no match.
+fn searcher(needles: &[Vec<u8>]) -> Option<(Step, Vec<Vec<u8>>)> {
+    if let [needle] = needles {
+        let step = match needle[..] {
+            [b] => Step::Bytes(Box::new([b])),
+            _ => Step::Literal(Box::new(memmem::Finder::new(needle).into_owned())),
+        };
+        return Some((step, needles.to_vec()));
     }
-    AhoCorasick::builder()
-        .match_kind(MatchKind::LeftmostFirst)
-        .build(needles)
-        .ok()
-        .map(Step::Literals)
+    let prefixes = |len: usize| {
+        let mut prefixes: Vec<&[u8]> = needles.iter().map(|n| &n[..n.len().min(len)]).collect();
+        prefixes.dedup();
+        prefixes
+    };
+    let shortest = needles.iter().map(Vec::len).min()?;
+    // A common prefix long enough to be selective is one `memmem` (NGINX's ` HTTP/`).
+    if let Some(len) = (MIN_SELECTIVE_LEN..=shortest)
+        .rev()
+        .find(|&len| prefixes(len).len() == 1)
+    {
+        return searcher(&[needles[0][..len].to_vec()]);
+    }
+    let longest = needles.iter().map(Vec::len).max()?;
+    for len in (MIN_SELECTIVE_LEN..=longest).rev() {
+        let prefixes = prefixes(len);
+        if prefixes.len() > MAX_LITERALS {
+            continue;
+        }
+        if prefixes.iter().any(|p| p.len() < MIN_SELECTIVE_LEN) {
+            break;
+        }
+        let searched = prefixes.iter().map(|p| p.to_vec()).collect();
+        return AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(prefixes)
+            .ok()
+            .map(|searcher| (Step::Literals(searcher), searched));
+    }
+    let mut firsts: Vec<u8> = needles.iter().map(|n| n[0]).collect();
+    firsts.dedup();
+    let searched = firsts.iter().map(|&b| vec![b]).collect();
+    (firsts.len() <= 3).then(|| (Step::Bytes(firsts.into_boxed_slice()), searched))
 }
 
 #[cfg(test)]
