@@ -28,8 +28,8 @@ cargo build --release --quiet --bin sluice
 es_pid=$(cat "$SLUICE_ES_RUN/n1/es.pid")
 index=sluice-bench-$(date +%s)
 
-# CPU seconds (user + system) of a process so far; the fields after the command name.
-cpu() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); print ($12 + $13) / hz }' "/proc/$1/stat"; }
+# shellcheck source=scripts/proc-stats.sh
+. scripts/proc-stats.sh
 
 config=$(cat <<EOF
 input { generator { count => $EVENTS lines => [

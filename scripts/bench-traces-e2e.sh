@@ -49,9 +49,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-# CPU seconds (user + system) of a process so far; the fields after the command name.
-cpu() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); print ($12 + $13) / hz }' "/proc/$1/stat"; }
-peak_rss_mib() { awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
+# shellcheck source=scripts/proc-stats.sh
+. scripts/proc-stats.sh
 count() {
     curl -fsS -XPOST "$URL/$1jaeger-span-*/_refresh" >/dev/null 2>&1 || true
     curl -fsS "$URL/$1jaeger-span-*/_count" 2>/dev/null |

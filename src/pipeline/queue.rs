@@ -4,6 +4,10 @@
 //! the back-pressure a sender feels: its reads and ACKs slow down, nothing is dropped).
 //! Workers are OS threads; they take up to `batch_size` events, waiting up to `batch_delay`
 //! for a batch to fill as Logstash's `pipeline.batch.delay` does.
+//!
+//! A push wakes one worker, not all of them: the others would only find the events taken
+//! and go back to sleep, two context switches each for nothing. A worker that leaves events
+//! behind passes the wake-up on.
 
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -81,7 +85,7 @@ impl Queue {
                     let n = room.min(pending.len());
                     state.events.extend(pending.drain(..n));
                     drop(state);
-                    self.not_empty.notify_all();
+                    self.not_empty.notify_one();
                     continue;
                 }
             }
@@ -91,34 +95,44 @@ impl Queue {
     }
 
     /// Takes the next batch: blocks for the first event, then waits at most `delay` for the
-    /// batch to reach `batch_size`. `None` once the queue is closed and empty.
+    /// batch to reach `batch_size`. Never empty; `None` once the queue is closed and empty.
     pub fn pop_batch(&self, batch_size: usize, delay: Duration) -> Option<Vec<Event>> {
         let batch_size = batch_size.max(1);
         let mut state = self.lock();
-        while state.events.is_empty() {
-            if state.closed {
-                return None;
+        loop {
+            while state.events.is_empty() {
+                if state.closed {
+                    return None;
+                }
+                state = self
+                    .not_empty
+                    .wait(state)
+                    .unwrap_or_else(|e| e.into_inner());
             }
-            state = self
-                .not_empty
-                .wait(state)
-                .unwrap_or_else(|e| e.into_inner());
-        }
-        let deadline = Instant::now() + delay;
-        while state.events.len() < batch_size && !state.closed {
-            let now = Instant::now();
-            if now >= deadline {
+            let deadline = Instant::now() + delay;
+            while state.events.len() < batch_size && !state.closed {
+                let now = Instant::now();
+                if now >= deadline {
+                    break;
+                }
+                state = self
+                    .not_empty
+                    .wait_timeout(state, deadline - now)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+            }
+            // Another worker may have taken the events while this one waited for more.
+            if !state.events.is_empty() {
                 break;
             }
-            state = self
-                .not_empty
-                .wait_timeout(state, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
         }
         let n = batch_size.min(state.events.len());
         let batch: Vec<Event> = state.events.drain(..n).collect();
+        let left = !state.events.is_empty();
         drop(state);
+        if left {
+            self.not_empty.notify_one();
+        }
         self.room.notify_waiters();
         Some(batch)
     }
@@ -184,6 +198,32 @@ mod tests {
         rt.block_on(queue.push(events(3))).unwrap();
         let batch = queue.pop_batch(125, Duration::from_millis(20)).unwrap();
         assert_eq!(batch.len(), 3);
+    }
+
+    #[test]
+    fn a_worker_that_finds_the_events_taken_waits_instead_of_taking_nothing() {
+        let queue = Arc::new(Queue::new(10));
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                let queue = queue.clone();
+                std::thread::spawn(move || {
+                    queue
+                        .pop_batch(125, Duration::from_millis(30))
+                        .map(|b| b.len())
+                })
+            })
+            .collect();
+        // Both workers are asleep on the empty queue before the push.
+        std::thread::sleep(Duration::from_millis(50));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(queue.push(events(3))).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        queue.close();
+        let mut taken: Vec<_> = workers.into_iter().map(|w| w.join().unwrap()).collect();
+        taken.sort();
+        assert_eq!(taken, [None, Some(3)]);
     }
 
     #[test]

@@ -9,7 +9,6 @@
 //! node). See docs/ELASTICSEARCH.md for why this is hyper rather than the `elasticsearch`
 //! crate.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -24,6 +23,8 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::rt::TokioExecutor;
+
+use super::gzip::gzip;
 
 /// `ssl_verification_mode`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -457,17 +458,6 @@ impl rustls::client::danger::ServerCertVerifier for AcceptAnyCertificate {
     }
 }
 
-fn gzip(body: &[u8], level: u32) -> Bytes {
-    let mut encoder = flate2::write::GzEncoder::new(
-        Vec::with_capacity(body.len() / 4),
-        flate2::Compression::new(level),
-    );
-    encoder
-        .write_all(body)
-        .expect("writing into a Vec cannot fail");
-    Bytes::from(encoder.finish().expect("writing into a Vec cannot fail"))
-}
-
 /// hyper's errors say little at the top ("client error (Connect)"); the cause says why.
 fn error_chain(e: impl std::error::Error) -> String {
     let mut s = e.to_string();
@@ -564,16 +554,5 @@ mod tests {
         );
         assert_eq!(StoragePolicy::parse("block"), Some(StoragePolicy::Block));
         assert_eq!(StoragePolicy::parse("drop"), None);
-    }
-
-    #[test]
-    fn gzip_round_trips() {
-        use std::io::Read;
-        let body = gzip(b"{\"a\":1}\n", 1);
-        let mut out = String::new();
-        flate2::read::GzDecoder::new(&body[..])
-            .read_to_string(&mut out)
-            .unwrap();
-        assert_eq!(out, "{\"a\":1}\n");
     }
 }

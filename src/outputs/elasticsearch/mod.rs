@@ -17,6 +17,7 @@
 
 pub mod client;
 pub mod encoder;
+mod gzip;
 pub mod jaeger;
 mod metrics;
 pub mod plugin;

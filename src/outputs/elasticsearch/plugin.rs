@@ -469,7 +469,11 @@ mod tests {
             DateLayout::parse("2006.01.02.15").unwrap()
         );
         assert!(jaeger.tags_as_fields.all);
-        assert!(jaeger.tags_as_fields.keys.contains("http.method"));
+        assert!(jaeger
+            .tags_as_fields
+            .keys
+            .iter()
+            .any(|k| &**k == "http.method"));
         assert_eq!(&*jaeger.tags_as_fields.dot_replacement, "__");
         assert_eq!(jaeger.window.max_span_age, Duration::from_secs(2 * 86_400));
         assert_eq!(jaeger.window.max_clock_skew, Duration::from_secs(90));

@@ -6,6 +6,9 @@
 //! [`Verdict::Retry`] (back-pressure or a transient fault: send that item again
 //! later) or [`Verdict::Dead`] (ES will never accept it as it is: the dead-letter queue).
 //! Requests ask for `filter_path` so the answer carries only statuses and errors.
+//!
+//! Nearly every answer is `{"errors":false,"items":[…]}`: that one is recognised by its first
+//! bytes, without walking an item list that would only say "taken" once per document.
 
 use serde::Deserialize;
 
@@ -80,6 +83,9 @@ struct CausedBy {
 
 /// Classifies every item of a bulk answer to a request of `sent` items with `action`.
 pub fn parse(body: &[u8], action: Action, sent: usize) -> Result<Vec<Verdict>, ResponseError> {
+    if all_taken(body) {
+        return Ok(vec![Verdict::Taken; sent]);
+    }
     let bulk: Bulk = serde_json::from_slice(body)?;
     if !bulk.errors {
         // Nothing failed: no need to trust (or even have) the item list.
@@ -104,6 +110,17 @@ pub fn parse(body: &[u8], action: Action, sent: usize) -> Result<Vec<Verdict>, R
             classify(action, item)
         })
         .collect())
+}
+
+/// True for an answer that opens with `"errors":false`, as Elasticsearch writes it (the key
+/// first, `filter_path` keeps the order) and closes its object. Anything else, including the
+/// same answer in another key order, takes the full parse.
+fn all_taken(body: &[u8]) -> bool {
+    const OPENING: &[u8] = br#"{"errors":false"#;
+    let Some(rest) = body.strip_prefix(OPENING) else {
+        return false;
+    };
+    matches!(rest.first(), Some(b',' | b'}')) && body.trim_ascii_end().ends_with(b"}")
 }
 
 fn classify(action: Action, item: Item) -> Verdict {
@@ -164,6 +181,34 @@ mod tests {
     fn no_errors_means_all_taken() {
         let v = parse(br#"{"errors":false}"#, Action::Index, 3).unwrap();
         assert_eq!(v, vec![Verdict::Taken; 3]);
+    }
+
+    #[test]
+    fn the_usual_answer_is_read_from_its_opening() {
+        let body =
+            br#"{"errors":false,"items":[{"index":{"status":201}},{"index":{"status":201}}]}"#;
+        assert!(all_taken(body));
+        assert_eq!(
+            parse(body, Action::Index, 2).unwrap(),
+            vec![Verdict::Taken; 2]
+        );
+        // Another key order, or an answer cut short, is not trusted by its opening.
+        let reordered = br#"{"items":[{"index":{"status":201}}],"errors":false}"#;
+        assert!(!all_taken(reordered));
+        assert_eq!(
+            parse(reordered, Action::Index, 1).unwrap(),
+            vec![Verdict::Taken]
+        );
+        for hostile in [
+            &br#"{"errors":false"#[..],
+            br#"{"errors":falsehood}"#,
+            br#"{"errors":false,"items":["#,
+            br#"{"errors":true,"items":[]}"#,
+            b"",
+        ] {
+            assert!(!all_taken(hostile), "{}", String::from_utf8_lossy(hostile));
+        }
+        assert!(parse(br#"{"errors":false,"items":["#, Action::Index, 1).is_err());
     }
 
     #[test]

@@ -22,8 +22,9 @@ use crate::traces::model::{KeyValue, RefType, Span, TagValue};
 pub struct TagsAsFields {
     /// `tags_as_fields_all`: every non-binary tag.
     pub all: bool,
-    /// `tags_as_fields`: these keys only.
-    pub keys: HashSet<Box<str>>,
+    /// `tags_as_fields`: these keys only. A handful (Jaeger's two and what the user lists),
+    /// checked for every tag of every span: a scan costs less than hashing the key.
+    pub keys: Vec<Box<str>>,
     /// `tags_as_fields_dot_replacement`: stands for `.` in a field name, where a dot would make
     /// Elasticsearch nest objects (`http.method` → `http@method`).
     pub dot_replacement: Box<str>,
@@ -33,7 +34,7 @@ impl Default for TagsAsFields {
     fn default() -> TagsAsFields {
         TagsAsFields {
             all: false,
-            keys: HashSet::new(),
+            keys: Vec::new(),
             dot_replacement: "@".into(),
         }
     }
@@ -45,7 +46,7 @@ impl TagsAsFields {
     }
 
     fn elevates(&self, key: &str) -> bool {
-        self.all || self.keys.contains(key)
+        self.all || self.keys.iter().any(|k| **k == *key)
     }
 
     fn field_name<'k>(&self, key: &'k str) -> Cow<'k, str> {
@@ -220,13 +221,19 @@ fn split_tags<T>(
 ) {
     out.extend_from_slice(b"\"tags\":[");
     let mut elevated: Vec<(Cow<'_, str>, &T)> = Vec::new();
-    let mut names: HashSet<Cow<'_, str>> = HashSet::new();
+    // With a key list at most one tag per listed key is elevated, and a scan of those finds
+    // a name taken; with `all` any number can be, so a set.
+    let mut names: Option<HashSet<Cow<'_, str>>> = elevate.all.then(HashSet::new);
     let mut nested = 0;
     for tag in tags {
         if !elevate.is_off() {
             if let Some(key) = elevatable(tag).filter(|k| elevate.elevates(k)) {
                 let name = elevate.field_name(key);
-                if !name.is_empty() && names.insert(name.clone()) {
+                let unused = match &mut names {
+                    Some(names) => names.insert(name.clone()),
+                    None => !elevated.iter().any(|(taken, _)| *taken == name),
+                };
+                if !name.is_empty() && unused {
                     elevated.push((name, tag));
                     continue;
                 }
