@@ -57,13 +57,7 @@ async fn the_beats_ack_waits_until_elasticsearch_has_taken_the_events() {
     assert_eq!(blocked["acknowledged"], true, "{blocked}");
 
     let node = node();
-    let mut connection = format!("hosts => [\"{}\"]", node.url);
-    if let Some(ca) = &node.ca {
-        connection += &format!(" ssl_certificate_authorities => \"{}\"", ca.display());
-    }
-    if let Some(password) = &node.password {
-        connection += &format!(" user => elastic password => \"{password}\"");
-    }
+    let connection = node.output_settings();
     let config = format!(
         r#"input {{ beats {{ host => "127.0.0.1" port => 0 keepalive_interval => 1 }} }}
            output {{ elasticsearch {{ {connection} index => "{index}" manage_template => false

@@ -29,19 +29,6 @@ fn sluice(args: &[&str]) -> Output {
     output
 }
 
-/// The settings that reach the test node (TLS, credentials), as configuration text.
-fn connection() -> String {
-    let node = node();
-    let mut settings = format!("hosts => [\"{}\"]", node.url);
-    if let Some(ca) = &node.ca {
-        settings += &format!(" ssl_certificate_authorities => \"{}\"", ca.display());
-    }
-    if let Some(password) = &node.password {
-        settings += &format!(" user => elastic password => \"{password}\"");
-    }
-    settings
-}
-
 /// Runs a generator of `count` events into Elasticsearch with `es_settings` until the
 /// generator ends, so every event has been delivered or dead-lettered when it returns.
 fn run(count: usize, es_settings: &str, extra_args: &[&str]) -> Output {
@@ -49,7 +36,7 @@ fn run(count: usize, es_settings: &str, extra_args: &[&str]) -> Output {
         r#"input {{ generator {{ count => {count} message => "request served"
                    add_field => {{ "[@metadata][secret]" => "do-not-index" "service" => "web" }} }} }}
            output {{ elasticsearch {{ {} {es_settings} retry_initial_interval => 1 retry_max_interval => 2 }} }}"#,
-        connection()
+        node().output_settings()
     );
     let mut args = vec!["run", "--api.enabled", "false", "-e", &config];
     args.extend_from_slice(extra_args);
@@ -159,7 +146,7 @@ async fn a_mapping_conflict_is_dead_lettered_listed_and_replayed_once_after_a_fi
                               add_field => {{ "dlq_reason" => "%{{[@metadata][dead_letter_queue][reason]}}"
                                               "dlq_secret" => "%{{[@metadata][secret]}}" }} }} }}
            output {{ elasticsearch {{ {} index => "{index}" manage_template => false }} }}"#,
-        connection()
+        node().output_settings()
     );
     let mut replaying = Sluice::run(&replay);
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -226,7 +213,7 @@ async fn a_kill_9_while_the_dead_letter_queue_is_written_loses_no_whole_record()
     let config = format!(
         r#"input {{ generator {{ count => 0 message => "request served" }} }}
            output {{ elasticsearch {{ {} index => "{index}" manage_template => false }} }}"#,
-        connection()
+        node().output_settings()
     );
     let mut args = vec!["run", "--api.enabled", "false", "-e", &config];
     args.extend_from_slice(&dlq_args);
@@ -284,7 +271,7 @@ async fn the_outputs_metrics_are_served_with_pipeline_and_plugin_labels() {
     let config = format!(
         r#"input {{ stdin {{}} }}
            output {{ elasticsearch {{ id => "to-es" {} index => "{index}" manage_template => false }} }}"#,
-        connection()
+        node().output_settings()
     );
     let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
         .env_remove("RUST_LOG")

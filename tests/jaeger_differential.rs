@@ -355,13 +355,7 @@ fn post_traces(addr: &str, body: &[u8]) -> u16 {
 /// `sluice run` with the otlp input on free ports into `schema => jaeger` under `prefix`.
 fn start_sluice(prefix: &str) -> (Sluice, String) {
     let node = node();
-    let mut connection = format!("hosts => [\"{}\"]", node.url);
-    if let Some(ca) = &node.ca {
-        connection += &format!(" ssl_certificate_authorities => \"{}\"", ca.display());
-    }
-    if let Some(password) = &node.password {
-        connection += &format!(" user => elastic password => \"{password}\"");
-    }
+    let connection = node.output_settings();
     let sluice = Sluice::run(&format!(
         r#"input {{ otlp {{ host => "127.0.0.1" grpc_port => 0 http_port => 0 }} }}
            output {{ elasticsearch {{ schema => jaeger {connection} index_prefix => "{prefix}"

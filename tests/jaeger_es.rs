@@ -52,19 +52,6 @@ impl Input for SpanInput {
     }
 }
 
-/// The settings that reach the test node (TLS, credentials), as configuration text.
-fn connection() -> String {
-    let node = node();
-    let mut settings = format!("hosts => [\"{}\"]", node.url);
-    if let Some(ca) = &node.ca {
-        settings += &format!(" ssl_certificate_authorities => \"{}\"", ca.display());
-    }
-    if let Some(password) = &node.password {
-        settings += &format!(" user => elastic password => \"{password}\"");
-    }
-    settings
-}
-
 /// Runs `batches` through a pipeline of `filters` into `elasticsearch { schema => jaeger … }`
 /// and waits until every receipt resolved; returns the outcomes and the pipeline id.
 async fn run(
@@ -79,7 +66,7 @@ async fn run(
            output {{ elasticsearch {{ schema => jaeger {} {es_settings}
                span_shards => 1 span_replicas => 0 service_shards => 1 service_replicas => 0
                retry_initial_interval => 1 retry_max_interval => 2 }} }}"#,
-        connection()
+        node().output_settings()
     );
     let (sources, config) = load_str("test", &config, false)
         .map_err(|(_, e)| e)
@@ -680,7 +667,7 @@ async fn the_seeds_jaeger_client_through_sluice_into_jaeger_query() {
                  thrift_binary_port => false thrift_http_port => false grpc_port => false }} }}
            output {{ elasticsearch {{ schema => jaeger {} index_prefix => "{prefix}"
                span_shards => 1 span_replicas => 0 service_shards => 1 service_replicas => 0 }} }}"#,
-        connection()
+        node().output_settings()
     ));
     // The sampling endpoint is logged last; a port in use fails the run before that.
     while log_field(&sluice.wait_for_log("jaeger input listening"), "endpoint").as_deref()

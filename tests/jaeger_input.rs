@@ -200,6 +200,13 @@ fn http(
     (status, body)
 }
 
+/// Posts a Thrift binary `Batch` to the HTTP collector: the status, the header block and the
+/// body.
+fn post_batch(port: u16, body: &[u8]) -> (u16, String, String) {
+    let thrift = [("Content-Type", "application/x-thrift")];
+    http_full(port, "POST", "/api/traces", &thrift, body)
+}
+
 /// One HTTP/1.1 request on its own connection: the status, the header block and the body.
 fn http_full(
     port: u16,
@@ -728,17 +735,9 @@ async fn a_failing_output_gets_collectors_to_ask_for_a_retry() {
     let sluice = Sluice::start_writing_to("", Some("/proc/sluice-cannot-write/spans.ndjson"));
     let body = thrift_crate::bare_batch(&[span("http", 47, 5, NOW_US)], Extensions(false));
     let port = sluice.http;
-    let (status, head, text) = tokio::task::spawn_blocking(move || {
-        http_full(
-            port,
-            "POST",
-            "/api/traces",
-            &[("Content-Type", "application/x-thrift")],
-            &body,
-        )
-    })
-    .await
-    .unwrap();
+    let (status, head, text) = tokio::task::spawn_blocking(move || post_batch(port, &body))
+        .await
+        .unwrap();
     assert_eq!(status, 503, "{text}");
     assert!(head.contains("retry-after: 5"), "{head}");
     grpc_is_asked_to_retry(sluice.grpc, 1).await;
@@ -784,15 +783,7 @@ async fn a_full_pipeline_gets_collectors_to_ask_for_a_retry_and_udp_drops_counte
         let port = sluice.http;
         let body =
             thrift_crate::bare_batch(&[span("full", trace_id, 5, NOW_US)], Extensions(false));
-        std::thread::spawn(move || {
-            http_full(
-                port,
-                "POST",
-                "/api/traces",
-                &[("Content-Type", "application/x-thrift")],
-                &body,
-            )
-        })
+        std::thread::spawn(move || post_batch(port, &body))
     };
     let mut in_flight = Vec::new();
     let mut refused = None;

@@ -282,13 +282,7 @@ async fn every_metric_the_rules_and_the_dashboard_use_is_exported() {
     );
     let spans_prefix = unique("monitoring");
     let node = node();
-    let mut connection = format!("hosts => [\"{}\"]", node.url);
-    if let Some(ca) = &node.ca {
-        connection += &format!(" ssl_certificate_authorities => \"{}\"", ca.display());
-    }
-    if let Some(password) = &node.password {
-        connection += &format!(" user => elastic password => \"{password}\"");
-    }
+    let connection = node.output_settings();
     // The test node rejects concurrent bulks (429) on purpose: retry them quickly.
     let retries = "retry_initial_interval => 1 retry_max_interval => 1";
     let config = format!(

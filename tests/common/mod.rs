@@ -38,6 +38,19 @@ pub struct TestNode {
 }
 
 impl TestNode {
+    /// The Elasticsearch output settings that reach this node (hosts, TLS, credentials), as
+    /// configuration text.
+    pub fn output_settings(&self) -> String {
+        let mut settings = format!("hosts => [\"{}\"]", self.url);
+        if let Some(ca) = &self.ca {
+            settings += &format!(" ssl_certificate_authorities => \"{}\"", ca.display());
+        }
+        if let Some(password) = &self.password {
+            settings += &format!(" user => elastic password => \"{password}\"");
+        }
+        settings
+    }
+
     /// `url` with another port: a place where this node is not.
     pub fn elsewhere(&self, port: u16) -> String {
         let scheme = self.url.split("://").next().unwrap();
