@@ -25,31 +25,12 @@ struct ElasticsearchPlugin {
 }
 
 pub fn build(settings: &Settings) -> Result<Box<dyn Output>, ConfigError> {
-    let reads_event_fields = reads_event_fields(settings)?;
-    let config = config(settings)?;
+    let (config, reads_event_fields) = config(settings)?;
     let output = ElasticsearchOutput::new(config).map_err(|e| settings.error(e.to_string()))?;
     Ok(Box::new(ElasticsearchPlugin {
         output,
         reads_event_fields,
     }))
-}
-
-/// Whether writing an event reads its fields: a sprintf setting naming a field outside
-/// `[@metadata]`, or `idempotent_ids` (the id comes from the Beats origin fields or the
-/// content). The document itself is written from an untouched event's JSON as received.
-fn reads_event_fields(settings: &Settings) -> Result<bool, ConfigError> {
-    if settings.boolean_or("idempotent_ids", false)? {
-        return Ok(true);
-    }
-    for name in ["index", "document_id", "routing", "pipeline"] {
-        if let Some(source) = settings.string(name)? {
-            // An invalid template is reported by `config`.
-            if Template::compile(&source).is_ok_and(|t| t.reads_fields()) {
-                return Ok(true);
-            }
-        }
-    }
-    Ok(false)
 }
 
 impl Output for ElasticsearchPlugin {
@@ -68,15 +49,25 @@ impl Output for ElasticsearchPlugin {
     }
 }
 
-/// Every setting of the block, read through `settings` so that unknown ones are reported.
-fn config(settings: &Settings) -> Result<ElasticsearchConfig, ConfigError> {
+/// Every setting of the block, read through `settings` so that unknown ones are reported;
+/// and whether writing an event reads its fields ([`Output::reads_event_fields`]): a sprintf
+/// setting naming a field outside `[@metadata]`, or `idempotent_ids` (the id comes from the
+/// Beats origin fields or the content). The document itself is written from an untouched
+/// event's JSON as received.
+fn config(settings: &Settings) -> Result<(ElasticsearchConfig, bool), ConfigError> {
     let defaults = ElasticsearchConfig::default();
+    let templates_read_fields = std::cell::Cell::new(false);
     let template = |name: &'static str| -> Result<Option<Template>, ConfigError> {
         match settings.string(name)? {
             None => Ok(None),
-            Some(source) => Template::compile(&source)
-                .map(Some)
-                .map_err(|e| settings.invalid(settings.raw(name).expect("given"), e)),
+            Some(source) => {
+                let template = Template::compile(&source)
+                    .map_err(|e| settings.invalid(settings.raw(name).expect("given"), e))?;
+                if template.reads_fields() {
+                    templates_read_fields.set(true);
+                }
+                Ok(Some(template))
+            }
         }
     };
     let event_fn = |name: &'static str| -> Result<Option<EventFn>, ConfigError> {
@@ -135,7 +126,7 @@ fn config(settings: &Settings) -> Result<ElasticsearchConfig, ConfigError> {
         settings.integer("timestamp_guard_future_days")?;
         None
     };
-    Ok(ElasticsearchConfig {
+    let config = ElasticsearchConfig {
         id: defaults.id.clone(),
         client: ClientConfig {
             hosts,
@@ -177,7 +168,9 @@ fn config(settings: &Settings) -> Result<ElasticsearchConfig, ConfigError> {
         max_in_flight_bytes: size("max_in_flight_bytes", defaults.max_in_flight_bytes)?,
         dead_letter_queue: None,
         jaeger,
-    })
+    };
+    let reads_event_fields = config.idempotent_ids || templates_read_fields.get();
+    Ok((config, reads_event_fields))
 }
 
 /// Settings that `schema => jaeger` decides itself.
@@ -355,7 +348,7 @@ mod tests {
     fn read(body: &str) -> Result<ElasticsearchConfig, String> {
         let plugin = block(&format!("output {{ elasticsearch {{ {body} }} }}"));
         let settings = Settings::new(&plugin, "output").map_err(|e| e.message)?;
-        let config = config(&settings).map_err(|e| e.message)?;
+        let (config, _) = config(&settings).map_err(|e| e.message)?;
         settings.finish().map_err(|e| e.message)?;
         Ok(config)
     }
