@@ -179,8 +179,9 @@ impl RawJson {
 }
 
 /// `@timestamp` as RFC 3339, the form Beats send read directly (chrono's general parser
-/// costs more than the rest of an event's overlay).
-fn parse_timestamp(text: &str) -> Option<Timestamp> {
+/// costs more than the rest of an event's overlay). Lazy and tree-built Beats events both
+/// read it here, so they agree.
+pub fn parse_timestamp(text: &str) -> Option<Timestamp> {
     if written_as_is(text) {
         if let Some(ts) = parse_utc_millis(text.as_bytes()) {
             return Some(ts);

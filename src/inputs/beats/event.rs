@@ -29,6 +29,7 @@ use bytes::Bytes;
 use super::frame::Payload;
 use crate::event::json::{decode_object, JsonError};
 use crate::event::json_check::{check_object, TopKey};
+use crate::event::raw::parse_timestamp;
 use crate::event::raw::{Overlay, RawJson};
 use crate::event::{Event, FieldRef, Object, Text, Value, TIMESTAMP};
 
@@ -197,13 +198,13 @@ fn field(reference: &str) -> FieldRef {
 fn take_unparsable_timestamp(fields: &mut Object) -> Option<Value> {
     let slot = fields.get_mut(TIMESTAMP)?;
     let parsed = match slot {
-        Value::String(s) => chrono::DateTime::parse_from_rfc3339(s).ok(),
+        Value::String(s) => parse_timestamp(s),
         Value::Timestamp(_) => return None,
         _ => None,
     };
     match parsed {
         Some(ts) => {
-            *slot = Value::Timestamp(ts.to_utc());
+            *slot = Value::Timestamp(ts);
             None
         }
         None => fields.remove(TIMESTAMP),
