@@ -40,8 +40,71 @@ enum Step {
     Bytes(Box<[u8]>),
     /// One literal (`] "`, ` HTTP/`): `memmem`.
     Literal(Box<memmem::Finder<'static>>),
-    /// A set of long literals (the ` LEVEL ` words): Teddy.
+    /// A set of long literals sharing their first byte (` INFO `, ` ERROR `: the space before
+    /// a level): see [`Led`].
+    Led(Led),
+    /// Any other set of long literals: Teddy or Aho-Corasick.
     Literals(AhoCorasick),
+}
+
+/// Literals that all start with one byte. Aho-Corasick searches such a set by that byte and
+/// runs its automaton from every occurrence; in a log line, where the byte is a space, that
+/// is most of the work. Here the byte is found a word (eight bytes) at a time, and at each
+/// occurrence only the literals whose second byte follows it are compared.
+struct Led {
+    lead: u8,
+    /// By second byte, the literals' remaining bytes; empty for most bytes.
+    rests: Box<[Tails]>,
+}
+
+/// The bytes after the first two of the literals sharing those two.
+type Tails = Box<[Box<[u8]>]>;
+
+impl Led {
+    /// `literals` all start with the same byte and are at least two bytes long.
+    fn new(literals: &[&[u8]]) -> Led {
+        let mut rests = vec![Vec::new(); 256];
+        for literal in literals {
+            rests[literal[1] as usize].push(Box::from(&literal[2..]));
+        }
+        Led {
+            lead: literals[0][0],
+            rests: rests.into_iter().map(Vec::into_boxed_slice).collect(),
+        }
+    }
+
+    /// Whether a literal starts at `at`, where the lead byte is.
+    fn starts_at(&self, hay: &[u8], at: usize) -> bool {
+        hay.get(at + 1).is_some_and(|&second| {
+            self.rests[second as usize]
+                .iter()
+                .any(|rest| super::native::has_prefix(&hay[at + 2..], rest))
+        })
+    }
+
+    /// Where the leftmost literal in `hay` starts.
+    fn find(&self, hay: &[u8]) -> Option<usize> {
+        const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+        const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+        let splat = u64::from_ne_bytes([self.lead; 8]);
+        let mut chunks = hay.chunks_exact(8);
+        let mut base = 0;
+        for chunk in &mut chunks {
+            let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes")) ^ splat;
+            // A high bit for every byte equal to the lead (and possibly for a byte just above
+            // one, which the comparison below discards).
+            let mut equal = word.wrapping_sub(ONES) & !word & HIGHS;
+            while equal != 0 {
+                let at = base + (equal.trailing_zeros() / 8) as usize;
+                if hay[at] == self.lead && self.starts_at(hay, at) {
+                    return Some(at);
+                }
+                equal &= equal - 1;
+            }
+            base += 8;
+        }
+        (base..hay.len()).find(|&at| hay[at] == self.lead && self.starts_at(hay, at))
+    }
 }
 
 impl Step {
@@ -56,6 +119,7 @@ impl Step {
                 _ => unreachable!("built with one to three bytes"),
             },
             Step::Literal(finder) => finder.find(hay),
+            Step::Led(led) => led.find(hay),
             Step::Literals(searcher) => searcher.find(Input::new(hay)).map(|m| m.start()),
         };
         found.map(|at| from + at)
@@ -158,7 +222,8 @@ fn needles(seq: &Seq, pick: fn(&[u8]) -> &[u8]) -> Option<Vec<Vec<u8>>> {
 
 /// The cheapest search worth making for `needles` and the literals it searches, or `None`
 /// when none is: one or a few bytes with `memchr`, one literal with `memmem`, long literals
-/// with Teddy (cut to their longest prefixes that fit it), and otherwise their first bytes
+/// (cut to their longest prefixes that fit Teddy) with [`Led`] when they share their first
+/// byte and with Teddy otherwise, and otherwise their first bytes
 /// when there are at most three. Each is implied by the set, so a miss still proves there is
 /// no match.
 fn searcher(needles: &[Vec<u8>]) -> Option<(Step, Vec<Vec<u8>>)> {
@@ -192,6 +257,9 @@ fn searcher(needles: &[Vec<u8>]) -> Option<(Step, Vec<Vec<u8>>)> {
             break;
         }
         let searched = prefixes.iter().map(|p| p.to_vec()).collect();
+        if prefixes.iter().all(|p| p[0] == prefixes[0][0]) {
+            return Some((Step::Led(Led::new(&prefixes)), searched));
+        }
         return AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostFirst)
             .build(prefixes)
@@ -234,6 +302,50 @@ mod tests {
         let loose = required(r"a?.*(?:x|y+)?");
         assert!(loose.steps.is_empty());
         assert!(loose.may_match(b""));
+    }
+
+    #[test]
+    fn literals_sharing_a_lead_byte_are_found_leftmost() {
+        let literals: [&[u8]; 4] = [b" INFO ", b" INF ", b" ERROR ", b" E "];
+        let led = Led::new(&literals);
+        let naive = |hay: &[u8]| {
+            (0..hay.len()).find(|&at| literals.iter().any(|l| hay[at..].starts_with(l)))
+        };
+        // Every offset, so each literal starts and ends in every lane of a word and in the
+        // tail; near misses (a byte cut or changed) around it.
+        for filler in ["", "x", " I", "  INF", " INFO", " ERR ", "\u{80} "] {
+            for at in 0..20 {
+                for literal in literals.iter().chain(&[&b" INFX "[..], b" EROR ", b"  "]) {
+                    let mut hay = filler.repeat(at / filler.len().max(1) + 1).into_bytes();
+                    hay.truncate(at);
+                    hay.extend_from_slice(literal);
+                    hay.extend_from_slice(b"tail");
+                    assert_eq!(
+                        led.find(&hay),
+                        naive(&hay),
+                        "{:?}",
+                        String::from_utf8_lossy(&hay)
+                    );
+                    hay.truncate(at + literal.len() - 1);
+                    assert_eq!(
+                        led.find(&hay),
+                        naive(&hay),
+                        "{:?}",
+                        String::from_utf8_lossy(&hay)
+                    );
+                }
+            }
+        }
+        assert_eq!(led.find(b""), None);
+        let spaces = " ".repeat(100_000);
+        assert_eq!(led.find(spaces.as_bytes()), None);
+        let seed = required(r"(?<t>\d+) (?:INFO|ERROR|WARN) (?<m>.*)");
+        assert!(
+            matches!(seed.steps[..], [Step::Led(_), ..]),
+            "the level set is led by a space"
+        );
+        assert!(!seed.may_match(b"12 VERBOSE Fetched chapter in 18 ms"));
+        assert!(seed.may_match(b"x 12 WARN x"));
     }
 
     #[test]
