@@ -465,6 +465,83 @@ fn native_fields_agree_with_oniguruma() {
     }
 }
 
+/// Alternations, optionals and repetitions whose body is one field between literals, which
+/// the fast path runs without a sub-program (`src/filters/grok/chain.rs`): on generated lines,
+/// on hand-picked lines (bodies empty, repeated, at the line end) and on every prefix of those
+/// and every line with one byte of them replaced.
+#[test]
+fn single_field_nodes_agree_with_oniguruma() {
+    const PATTERNS: &[&str] = &[
+        r"%{PROG:program}(?:\[%{POSINT:pid}\])?:",
+        r"%{WORD:a}(?:\[%{DATA:d}\])? %{WORD:b}",
+        r"x(?: %{WORD:w})+",
+        r"x(?: %{WORD:w})+$",
+        r"(?:<%{INT:n}>)*%{WORD:w}",
+        r#"(?:"%{NOTSPACE:a}"|%{QS:b}|-) %{INT:n}"#,
+        r#"(?:"(?:%{URI:r}|-)"|%{QS:r}) %{QS:agent}"#,
+        r"(?:%{SYSLOGTIMESTAMP:t}|%{TIMESTAMP_ISO8601:t8601}) %{SYSLOGHOST:h}+(?: %{SYSLOGPROG}:)?",
+        r"(?:x%{GREEDYDATA:g})?$",
+        r"(?:\[%{NUMBER:n}\]|\[%{WORD:w}\])+ %{GREEDYDATA:m}",
+    ];
+    const LINES: &[&str] = &[
+        "sshd[4242]: x",
+        "sshd[]: x",
+        "sshd[0]: x",
+        "sshd[42:",
+        "a[] b",
+        "a[x] b",
+        "a b",
+        "x a b c",
+        "x a b c ",
+        "x",
+        "<1><22>abc",
+        "<>abc",
+        "\"a\" 12",
+        "\"a b\" 12",
+        "- 12",
+        "\"-\" \"agent\"",
+        "\"http://a.b/c?d=1\" \"agent\"",
+        "'q' \"agent\"",
+        "Nov 24 16:25:56 web-01 sshd[4242]: Accepted",
+        "Nov 24 16:25:56 web-01web-02 sshd:",
+        "2026-11-24T16:25:56Z 10.1.2.3 cron[1]:",
+        "xyz",
+        "[1][a][2.5] rest",
+        "[1][a b] rest",
+    ];
+    let Libraries {
+        ours: library,
+        oracle: oracle_library,
+        ..
+    } = libraries(EcsCompatibility::Disabled);
+    let mut tally = Tally::default();
+    let mut rng = Rng(0x6a09_e667_f3bc_c909);
+    for pattern in PATTERNS {
+        let oracle = Oracle::new(pattern, &oracle_library).unwrap();
+        let ours = Ours::new(pattern, &library);
+        tally.compare_generated(pattern, &library, 150, &mut rng, &ours, &oracle);
+        for line in LINES {
+            for end in (0..=line.len()).filter(|&end| line.is_char_boundary(end)) {
+                tally.compare(pattern, &line[..end], &ours, &oracle);
+            }
+            for at in 0..line.len() {
+                for replacement in [b' ', b'x', b'1', b'"', b']'] {
+                    let mut bytes = line.as_bytes().to_vec();
+                    bytes[at] = replacement;
+                    if let Ok(changed) = String::from_utf8(bytes) {
+                        tally.compare(pattern, &changed, &ours, &oracle);
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        tally.fast * 3 > tally.matched,
+        "the fast path decides many matches"
+    );
+    tally.check("single-field nodes");
+}
+
 /// Each fixture file with the pattern list a configuration would use for it.
 const FIXTURES: &[(&str, &[&str])] = &[
     (

@@ -72,10 +72,12 @@ pub struct Chain {
 /// alternatives, optionals and repetitions hold sub-programs.
 enum Op {
     Span(Span),
-    /// A capture group whose body is one span (`%{WORD:verb}`, most fields), then the
-    /// literal that follows it in the pattern (a delimiter such as ` ` or `] "`; empty when
-    /// none): one step instead of an open, the span, a close and the literal.
+    /// A capture group whose body is one span (`%{WORD:verb}`, most fields), between the
+    /// literals around it in the pattern (delimiters such as ` `, `[` or `] "`; empty when
+    /// none): one step instead of a literal, an open, the span, a close and a literal. A node
+    /// holding only this step (`(?:\[%{POSINT:pid}\])?`) runs it without a sub-program.
     Field {
+        before: Box<[u8]>,
         group: usize,
         span: Span,
         then: Box<[u8]>,
@@ -337,15 +339,49 @@ impl Run<'_, '_> {
         Some(at)
     }
 
+    /// Runs a node's `program`: a single field directly, anything else through [`Run::exec`].
+    fn run_node(&mut self, program: &[Op], at: usize) -> Option<usize> {
+        match program {
+            [Op::Field {
+                before,
+                group,
+                span,
+                then,
+            }] => self.field(before, *group, span, then, at),
+            _ => self.exec(program, at),
+        }
+    }
+
+    /// A field step: `before`, the span (captured), then `then`.
+    #[inline(always)]
+    fn field(
+        &mut self,
+        before: &[u8],
+        group: usize,
+        span: &Span,
+        then: &[u8],
+        at: usize,
+    ) -> Option<usize> {
+        let bytes = self.haystack.as_bytes();
+        let start = match before {
+            [] => at,
+            _ => native::has_prefix(&bytes[at..], before).then_some(at + before.len())?,
+        };
+        let end = self.span(span, start)?;
+        self.slots[group] = Some((start, end));
+        native::has_prefix(&bytes[end..], then).then_some(end + then.len())
+    }
+
     fn step(&mut self, op: &Op, at: usize) -> Option<usize> {
         let bytes = self.haystack.as_bytes();
         match op {
             Op::Span(span) => self.span(span, at),
-            Op::Field { group, span, then } => {
-                let end = self.span(span, at)?;
-                self.slots[*group] = Some((at, end));
-                native::has_prefix(&bytes[end..], then).then_some(end + then.len())
-            }
+            Op::Field {
+                before,
+                group,
+                span,
+                then,
+            } => self.field(before, *group, span, then, at),
             Op::Look(look) => self
                 .chain
                 .look_matcher
@@ -373,7 +409,7 @@ impl Run<'_, '_> {
                     }
                 }
                 // Only the last is left: no need to ask first.
-                self.exec(&last.program, at)
+                self.run_node(&last.program, at)
             }
             Op::Optional { greedy, tried } => {
                 if !*greedy {
@@ -514,7 +550,7 @@ impl Run<'_, '_> {
             }
         }
         if !tried.inside_repeat {
-            if let Some(end) = self.exec(&tried.program, at) {
+            if let Some(end) = self.run_node(&tried.program, at) {
                 return Attempt::Matched(end);
             }
             if self.search(tried.dfa, at, true).is_some() {
@@ -529,7 +565,7 @@ impl Run<'_, '_> {
             return if self.search(tried.dfa, at, true).is_none() {
                 Attempt::NoMatch
             } else {
-                self.exec(&tried.program, at)
+                self.run_node(&tried.program, at)
                     .map_or(Attempt::Undecided, Attempt::Matched)
             };
         }
@@ -537,7 +573,7 @@ impl Run<'_, '_> {
         for (slot, &group) in saved.iter_mut().zip(&tried.groups) {
             *slot = self.slots[group];
         }
-        if let Some(end) = self.exec(&tried.program, at) {
+        if let Some(end) = self.run_node(&tried.program, at) {
             return Attempt::Matched(end);
         }
         if self.search(tried.dfa, at, true).is_some() {
@@ -695,8 +731,23 @@ fn split_run(items: &[Hir]) -> Option<Vec<Op>> {
     Some(steps)
 }
 
-/// Appends `op` to `out`, folding a literal into the field before it.
-fn push(out: &mut Vec<Op>, op: Op) {
+/// Appends `op` to `out`, folding a literal into the field before it, and a field into the
+/// literal before it.
+fn push(out: &mut Vec<Op>, mut op: Op) {
+    if let Op::Field { before, .. } = &mut op {
+        if before.is_empty() {
+            match out.last() {
+                Some(Op::Span(Span::Byte(b))) => *before = Box::new([*b]),
+                Some(Op::Span(Span::Literal(literal))) => *before = literal.clone(),
+                _ => {}
+            }
+            if !before.is_empty() {
+                out.pop();
+            }
+        }
+        out.push(op);
+        return;
+    }
     if let Some(Op::Field { then, .. }) = out.last_mut() {
         if then.is_empty() {
             match op {
@@ -970,11 +1021,15 @@ impl Builder<'_> {
                         return Some(());
                     }
                 };
-                out.push(Op::Field {
-                    group: index,
-                    span,
-                    then: Box::default(),
-                });
+                push(
+                    out,
+                    Op::Field {
+                        before: Box::default(),
+                        group: index,
+                        span,
+                        then: Box::default(),
+                    },
+                );
             }
             HirKind::Concat(items) => {
                 let mut i = 0;
@@ -1264,11 +1319,13 @@ mod tests {
                 let Some(chain) = translate(&expanded).ok().and_then(|t| Chain::new(&t)) else {
                     continue;
                 };
-                if let [Op::Span(Span::Byte(b' ')), Op::Field {
+                if let [Op::Field {
+                    before,
                     span: Span::Native(native),
                     ..
                 }] = &*chain.program
                 {
+                    assert_eq!(&**before, b" ", "{name}");
                     found.insert(name, *native);
                 }
             }
