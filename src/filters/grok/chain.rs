@@ -549,8 +549,27 @@ impl Run<'_, '_> {
                 return Attempt::NoMatch;
             }
         }
+        if let [Op::Field {
+            before,
+            group,
+            span,
+            then,
+        }] = &*tried.program
+        {
+            // One field: only its own slot can change (its span sets none), whether or not
+            // an earlier iteration set it.
+            let saved = self.slots[*group];
+            if let Some(end) = self.field(before, *group, span, then, at) {
+                return Attempt::Matched(end);
+            }
+            if self.search(tried.dfa, at, true).is_some() {
+                return Attempt::Undecided;
+            }
+            self.slots[*group] = saved;
+            return Attempt::NoMatch;
+        }
         if !tried.inside_repeat {
-            if let Some(end) = self.run_node(&tried.program, at) {
+            if let Some(end) = self.exec(&tried.program, at) {
                 return Attempt::Matched(end);
             }
             if self.search(tried.dfa, at, true).is_some() {
@@ -565,7 +584,7 @@ impl Run<'_, '_> {
             return if self.search(tried.dfa, at, true).is_none() {
                 Attempt::NoMatch
             } else {
-                self.run_node(&tried.program, at)
+                self.exec(&tried.program, at)
                     .map_or(Attempt::Undecided, Attempt::Matched)
             };
         }
@@ -573,7 +592,7 @@ impl Run<'_, '_> {
         for (slot, &group) in saved.iter_mut().zip(&tried.groups) {
             *slot = self.slots[group];
         }
-        if let Some(end) = self.run_node(&tried.program, at) {
+        if let Some(end) = self.exec(&tried.program, at) {
             return Attempt::Matched(end);
         }
         if self.search(tried.dfa, at, true).is_some() {

@@ -78,7 +78,10 @@ pub(super) fn month_name(word: &[u8]) -> bool {
         b'd' => &[b"ec", b"ecember", b"ez", b"ezember"],
         _ => return false,
     };
-    rests.contains(&rest)
+    // Compared byte by byte: these words are a few bytes long, shorter than a `memcmp` call.
+    rests
+        .iter()
+        .any(|r| r.len() == rest.len() && super::native::has_prefix(rest, r))
 }
 
 /// MONTH at `at` followed by `delimiter`: the position of the delimiter. MONTH's words end in
@@ -87,7 +90,8 @@ pub(super) fn month_name(word: &[u8]) -> bool {
 fn month(bytes: &[u8], at: usize, delimiter: u8) -> Option<usize> {
     // The longest word, `September`, has nine bytes.
     let window = bytes.get(at..(at + 10).min(bytes.len()))?;
-    let len = memchr::memchr(delimiter, window)?;
+    // A byte loop: the window is too short for `memchr` to pay for its call.
+    let len = window.iter().position(|&b| b == delimiter)?;
     month_name(&window[..len]).then_some(at + len)
 }
 
