@@ -339,9 +339,11 @@ impl Run<'_, '_> {
         Some(at)
     }
 
-    /// Runs a node's `program`: a single field directly, anything else through [`Run::exec`].
+    /// Runs a node's `program`: a single field or span (NGINX's `-` alternatives) directly,
+    /// anything else through [`Run::exec`].
     fn run_node(&mut self, program: &[Op], at: usize) -> Option<usize> {
         match program {
+            [Op::Span(span)] => self.span(span, at),
             [Op::Field {
                 before,
                 group,
