@@ -46,23 +46,39 @@ impl TopKey {
     }
 }
 
-/// Where one top-level member is.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Where one top-level member is. Offsets are `u32`s so that [`Checked`] stays small enough
+/// to be moved without a `memcpy` call (a Beats payload's length is a `u32`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Member {
+    open: u32,
+    value_start: u32,
+    end: u32,
+    repeated: bool,
+}
+
+impl Member {
     /// From the key's opening quote to the end of its value.
-    pub member: Range<usize>,
-    pub value: Range<usize>,
-    /// The key occurs more than once (`member` and `value` are the last occurrence's).
-    pub repeated: bool,
+    pub fn member(&self) -> Range<usize> {
+        self.open as usize..self.end as usize
+    }
+
+    pub fn value(&self) -> Range<usize> {
+        self.value_start as usize..self.end as usize
+    }
+
+    /// The key occurs more than once (the ranges are the last occurrence's).
+    pub fn repeated(&self) -> bool {
+        self.repeated
+    }
 }
 
 /// What the pass found in a valid object.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Checked {
     pub canonical: bool,
-    /// A top-level key is written with escapes: the members above may then miss a key
-    /// spelled differently, so callers must not rely on them.
-    pub escaped_top_key: bool,
+    /// A top-level key is written with escapes, or a member lies past 4 GiB: the members
+    /// above may then miss one, so callers must not rely on them.
+    pub unlisted_top_key: bool,
     members: [Option<Member>; 5],
 }
 
@@ -239,14 +255,15 @@ impl<'a, 'k> Checker<'a, 'k> {
         if self.checked.canonical {
             self.note_key(&key);
         }
-        if self.depth == 1 {
-            self.start_top_member(open, &key, escaped);
-        }
         self.whitespace();
         if self.peek()? != b':' {
             return None;
         }
         self.pos += 1;
+        if self.depth == 1 {
+            self.whitespace();
+            self.start_top_member(open, &key, escaped);
+        }
         Some(())
     }
 
@@ -277,30 +294,38 @@ impl<'a, 'k> Checker<'a, 'k> {
         keys.push((key.start as u32, name.len() as u32, head));
     }
 
+    /// Called on the first byte of the value of the top-level member whose key opens at
+    /// `open`.
     fn start_top_member(&mut self, open: usize, key: &Range<usize>, escaped: bool) {
         self.top = None;
         if escaped {
-            self.checked.escaped_top_key = true;
+            self.checked.unlisted_top_key = true;
             return;
         }
         if let Some(which) = TopKey::of(&self.bytes[key.clone()]) {
-            // The value starts after the colon (and any whitespace): set when it begins.
-            self.top = Some((which, open, usize::MAX));
+            self.top = Some((which, open, self.pos));
         }
     }
 
     /// Called when a top-level value has just ended at `self.pos`.
     fn end_top_member(&mut self) {
-        let Some((which, open, _)) = self.top.take() else {
+        let Some((which, open, value_start)) = self.top.take() else {
             return;
         };
-        let end = self.pos;
-        let start = value_start(self.bytes, open);
+        let (Ok(open), Ok(value_start), Ok(end)) = (
+            u32::try_from(open),
+            u32::try_from(value_start),
+            u32::try_from(self.pos),
+        ) else {
+            self.checked.unlisted_top_key = true;
+            return;
+        };
         let slot = &mut self.checked.members[which as usize];
         let repeated = slot.is_some();
         *slot = Some(Member {
-            member: open..end,
-            value: start..end,
+            open,
+            value_start,
+            end,
             repeated,
         });
     }
@@ -444,25 +469,6 @@ impl<'a, 'k> Checker<'a, 'k> {
     }
 }
 
-/// Where the value of the member whose key opens at `open` starts: past the key, the colon
-/// and any whitespace.
-fn value_start(bytes: &[u8], open: usize) -> usize {
-    let mut i = open + 1;
-    // The key was checked: find its closing quote, skipping escaped characters.
-    while bytes[i] != b'"' {
-        i += if bytes[i] == b'\\' { 2 } else { 1 };
-    }
-    i += 1;
-    while bytes[i] != b':' {
-        i += 1;
-    }
-    i += 1;
-    while matches!(bytes[i], b' ' | b'\n' | b'\r' | b'\t') {
-        i += 1;
-    }
-    i
-}
-
 /// The first eight bytes of the key at `key`, zero-padded: one unaligned load (a key is
 /// followed by at least `":0}`, so the load rarely runs past the input), not a byte copy,
 /// whose narrow stores the wide load would wait on.
@@ -600,7 +606,7 @@ mod tests {
         let checked = check_object(doc.as_bytes()).unwrap();
         let at = |key| {
             let m = checked.member(key).unwrap();
-            (&doc[m.member.clone()], &doc[m.value.clone()], m.repeated)
+            (&doc[m.member()], &doc[m.value()], m.repeated())
         };
         assert_eq!(
             at(TopKey::Timestamp),
@@ -612,8 +618,8 @@ mod tests {
         );
         assert_eq!(at(TopKey::Message), (r#""message":"n""#, r#""n""#, true));
         assert!(checked.member(TopKey::Tags).is_none());
-        assert!(!checked.escaped_top_key);
+        assert!(!checked.unlisted_top_key);
         let escaped = check_object(br#"{"\u0040timestamp":1}"#).unwrap();
-        assert!(escaped.escaped_top_key && escaped.member(TopKey::Timestamp).is_none());
+        assert!(escaped.unlisted_top_key && escaped.member(TopKey::Timestamp).is_none());
     }
 }

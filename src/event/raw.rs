@@ -54,18 +54,18 @@ impl RawJson {
     /// tree to say: `@timestamp` missing, not an RFC 3339 string without escapes, or any of
     /// the keys above repeated or spelled with escapes.
     pub fn new(document: &Bytes, checked: &Checked, overlay: Arc<Overlay>) -> Option<RawJson> {
-        if checked.escaped_top_key {
+        if checked.unlisted_top_key {
             return None;
         }
         let single = |key| match checked.member(key) {
-            Some(m) if m.repeated => Err(()),
+            Some(m) if m.repeated() => Err(()),
             found => Ok(found),
         };
         let timestamp_at = single(TopKey::Timestamp).ok()??;
         let metadata = single(TopKey::Metadata).ok()?;
         let version = single(TopKey::Version).ok()?;
         let tags = single(TopKey::Tags).ok()?;
-        let quoted = &document[timestamp_at.value.clone()];
+        let quoted = &document[timestamp_at.value()];
         let text = quoted.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
         if text.contains(&b'\\') {
             return None;
@@ -73,9 +73,9 @@ impl RawJson {
         let text = std::str::from_utf8(text).ok()?;
         let timestamp = parse_timestamp(text)?;
         Some(RawJson {
-            reformat_timestamp: (!written_as_is(text)).then(|| timestamp_at.value.clone()),
+            reformat_timestamp: (!written_as_is(text)).then(|| timestamp_at.value()),
             timestamp,
-            metadata: metadata.map(|m| (m.member.clone(), m.value.clone())),
+            metadata: metadata.map(|m| (m.member(), m.value())),
             has_version: version.is_some(),
             writable: checked.canonical && (overlay.tag.is_none() || tags.is_none()),
             overlay,

@@ -140,7 +140,7 @@ impl EventBuilder {
         let checked = check_object(bytes)?;
         // Without a string `message` the event is tagged differently, or gets one made.
         let message = checked.member(TopKey::Message)?;
-        if message.repeated || bytes[message.value.start] != b'"' {
+        if message.repeated() || bytes[message.value().start] != b'"' {
             return None;
         }
         RawJson::new(bytes, &checked, overlay.clone()).map(Event::from_raw_json)
