@@ -64,8 +64,10 @@ pub struct Chain {
     /// Per automaton, the bytes a match can start with, when known: a piece is rejected
     /// without running its automaton when the next byte is not one of them.
     starts: Vec<Option<Box<[bool; 256]>>>,
-    /// The slots a match may leave untouched, cleared before each run: the others are set
-    /// by top-level steps, which every match passes through.
+    /// The named groups' slots a match may leave untouched, cleared before each run. The
+    /// other named groups are set by top-level steps, which every match passes through;
+    /// marker and unnamed groups' slots are never reported, so what they hold does not
+    /// matter.
     unset: Box<[usize]>,
     scratch: Pool<Scratch, MakeScratch>,
     look_matcher: LookMatcher,
@@ -217,7 +219,10 @@ impl Chain {
             .max()
             .unwrap_or(0)
             + 1;
-        let unset = (0..groups)
+        let unset = translated
+            .groups
+            .iter()
+            .map(|g| g.index)
             .filter(|&group| !always_set(&program, group))
             .collect();
         Some(Chain {
@@ -240,8 +245,8 @@ impl Chain {
     }
 
     /// Matches at the start of `haystack`. On success calls `found` with the capture slots
-    /// (start, end) by group index, marker groups included, and returns true; false means
-    /// "not decided here", never "no match".
+    /// (start, end) by group index, and returns true; false means "not decided here", never
+    /// "no match". Only the named groups' slots are meaningful.
     pub fn run(
         &self,
         haystack: &str,
