@@ -422,6 +422,32 @@ mod tests {
     }
 
     #[test]
+    fn optional_groups_do_not_keep_an_earlier_lines_spans() {
+        // The fast path clears only the slots a match may leave untouched; the pooled
+        // slots are reused by the next line.
+        let m = Matcher::new(
+            &translate(r"(?<a>\w+)(?: (?<b>\d+))?(?:-(?<c>x)|(?<d>y))?(?<e>(?:z)?)").unwrap(),
+        )
+        .unwrap();
+        assert!(["w 12-xz", "w", "v 3y"]
+            .iter()
+            .all(|line| m.fast_path_decides(line)));
+        let some = |s: &str| Some(s.to_owned());
+        assert_eq!(
+            spans(&m, "w 12-xz"),
+            Some(vec![some("w"), some("12"), some("x"), None, some("z")])
+        );
+        assert_eq!(
+            spans(&m, "w"),
+            Some(vec![some("w"), None, None, None, some("")])
+        );
+        assert_eq!(
+            spans(&m, "v 3y"),
+            Some(vec![some("v"), some("3"), None, some("y"), some("")])
+        );
+    }
+
+    #[test]
     fn capture_to_end_spans_the_rest() {
         let m = Matcher::new(&translate(r"a (?=(?<m>.*))(?<w>\w+)").unwrap()).unwrap();
         assert_eq!(
