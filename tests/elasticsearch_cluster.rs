@@ -51,9 +51,10 @@ impl Drop for Cluster {
     }
 }
 
-async fn get(client: &Client, path: &str) -> serde_json::Value {
+/// One admin request to the cluster, its JSON answer.
+async fn request(client: &Client, method: Method, path: &str) -> serde_json::Value {
     let reply = client
-        .send(Method::GET, path, "application/json", None)
+        .send(method, path, "application/json", None)
         .await
         .unwrap();
     serde_json::from_slice(&reply.body).unwrap()
@@ -99,8 +100,9 @@ async fn a_three_node_cluster_keeps_taking_writes_with_a_node_killed() {
         if b == BATCHES / 4 {
             // Killing the node that holds a primary before its replica is in sync loses that
             // index's only copy (red, rightly), which would test nothing about Sluice.
-            let health = get(
+            let health = request(
                 &admin,
+                Method::GET,
                 &format!("/_cluster/health/{index}?wait_for_status=green&timeout=120s"),
             )
             .await;
@@ -134,19 +136,11 @@ async fn a_three_node_cluster_keeps_taking_writes_with_a_node_killed() {
     for r in receipts {
         assert_eq!(r.await, Delivery::Delivered);
     }
-    admin
-        .send(
-            Method::POST,
-            &format!("/{index}/_refresh"),
-            "application/json",
-            None,
-        )
-        .await
-        .unwrap();
-    let nodes = get(&admin, "/_cat/nodes?format=json").await;
+    request(&admin, Method::POST, &format!("/{index}/_refresh")).await;
+    let nodes = request(&admin, Method::GET, "/_cat/nodes?format=json").await;
     assert_eq!(nodes.as_array().unwrap().len(), 2, "n2 is down: {nodes}");
     // Zero lost, and (create with deterministic ids) zero written twice.
-    let count = get(&admin, &format!("/{index}/_count")).await;
+    let count = request(&admin, Method::GET, &format!("/{index}/_count")).await;
     assert_eq!(count["count"], BATCHES * PER_BATCH, "{count}");
     eprintln!(
         "cluster formed in {formed:?}, {} events written in {:?}; unanswered requests: {}, \
@@ -159,13 +153,5 @@ async fn a_three_node_cluster_keeps_taking_writes_with_a_node_killed() {
     );
     // The cluster's data outlives the run; indices left behind would be recovered by the
     // next run's cluster while it writes.
-    admin
-        .send(
-            Method::DELETE,
-            &format!("/{index}"),
-            "application/json",
-            None,
-        )
-        .await
-        .unwrap();
+    request(&admin, Method::DELETE, &format!("/{index}")).await;
 }
