@@ -106,9 +106,8 @@ pub fn check_object(bytes: &[u8]) -> Option<Checked> {
 /// first eight bytes (zero-padded), which tell most different keys apart without a `memcmp`.
 type KeyAt = (u32, u32, u64);
 
-/// The keys of the open objects, innermost last, and per open object where its keys begin
-/// and a one-bit hash of each key seen (only a key whose bit is already set is compared
-/// with the others). Reused by every check on a thread.
+/// The keys of the open objects, innermost last, and the enclosing objects'
+/// [`Checker::keys_from`] and [`Checker::seen`]. Reused by every check on a thread.
 #[derive(Default)]
 struct Scratch {
     keys: Vec<KeyAt>,
@@ -134,6 +133,12 @@ struct Checker<'a, 'k> {
     depth: usize,
     /// The top-level member whose value is being read.
     top: Option<(TopKey, usize, usize)>,
+    /// The innermost open object's first key in [`Scratch::keys`], and a one-bit hash of
+    /// each of its keys (only a key whose bit is already set is compared with the others).
+    /// Kept here rather than on the stack of open objects, which holds the enclosing
+    /// objects' while one is open.
+    keys_from: u32,
+    seen: u64,
 }
 
 impl<'a, 'k> Checker<'a, 'k> {
@@ -149,12 +154,26 @@ impl<'a, 'k> Checker<'a, 'k> {
             objects: 0,
             depth: 0,
             top: None,
+            keys_from: 0,
+            seen: 0,
         }
     }
 
     #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
+    }
+
+    /// Skips whitespace; the byte the checker then stands on. Loads that byte once when
+    /// there is no whitespace (a canonical document has none).
+    #[inline(always)]
+    fn significant(&mut self) -> Option<u8> {
+        let b = *self.bytes.get(self.pos)?;
+        if b > b' ' {
+            return Some(b);
+        }
+        self.whitespace();
+        self.peek()
     }
 
     #[inline(always)]
@@ -189,8 +208,7 @@ impl<'a, 'k> Checker<'a, 'k> {
     #[inline(always)]
     fn values(&mut self) -> Option<()> {
         'value: loop {
-            self.whitespace();
-            match self.peek()? {
+            match self.significant()? {
                 b'"' => {
                     self.string()?;
                 }
@@ -204,9 +222,8 @@ impl<'a, 'k> Checker<'a, 'k> {
                     }
                     self.pos += 1;
                     self.depth += 1;
-                    self.whitespace();
                     let close = if open == b'[' { b']' } else { b'}' };
-                    if self.peek() == Some(close) {
+                    if self.significant() == Some(close) {
                         self.pos += 1;
                         self.depth -= 1;
                     } else if open == b'[' {
@@ -215,7 +232,8 @@ impl<'a, 'k> Checker<'a, 'k> {
                     } else {
                         self.objects |= 1 << (self.depth - 1);
                         let base = self.scratch.keys.len() as u32;
-                        self.scratch.objects.push((base, 0));
+                        self.scratch.objects.push((self.keys_from, self.seen));
+                        (self.keys_from, self.seen) = (base, 0);
                         self.key()?;
                         continue 'value;
                     }
@@ -230,21 +248,20 @@ impl<'a, 'k> Checker<'a, 'k> {
                 if self.depth == 1 {
                     self.end_top_member();
                 }
-                self.whitespace();
                 let object = self.in_object();
-                match self.peek()? {
+                match self.significant()? {
                     b',' => {
                         self.pos += 1;
                         if object {
-                            self.whitespace();
                             self.key()?;
                         }
                         continue 'value;
                     }
                     b']' if !object => {}
                     b'}' if object => {
-                        let (base, _) = self.scratch.objects.pop().expect("an open object");
-                        self.scratch.keys.truncate(base as usize);
+                        self.scratch.keys.truncate(self.keys_from as usize);
+                        (self.keys_from, self.seen) =
+                            self.scratch.objects.pop().expect("an open object");
                     }
                     _ => return None,
                 }
@@ -257,7 +274,7 @@ impl<'a, 'k> Checker<'a, 'k> {
     /// An object key and its `:`; notes repeats and the top-level keys of interest.
     #[inline(always)]
     fn key(&mut self) -> Option<()> {
-        if self.peek()? != b'"' {
+        if self.significant()? != b'"' {
             return None;
         }
         let open = self.pos;
@@ -266,8 +283,7 @@ impl<'a, 'k> Checker<'a, 'k> {
         if self.checked.canonical {
             self.note_key(&key);
         }
-        self.whitespace();
-        if self.peek()? != b':' {
+        if self.significant()? != b':' {
             return None;
         }
         self.pos += 1;
@@ -281,9 +297,9 @@ impl<'a, 'k> Checker<'a, 'k> {
     /// Compares a key of the innermost object with its earlier keys.
     #[inline(always)]
     fn note_key(&mut self, key: &Range<usize>) {
-        let Scratch { keys, objects } = &mut *self.scratch;
-        let (base, seen) = objects.last_mut().expect("an open object");
-        let base = *base as usize;
+        let keys = &mut self.scratch.keys;
+        let seen = &mut self.seen;
+        let base = self.keys_from as usize;
         if keys.len() - base >= MAX_KEYS_COMPARED {
             self.checked.canonical = false;
             return;
