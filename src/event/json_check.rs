@@ -588,6 +588,10 @@ mod tests {
             r#"{"a":1} x"#,
             r#"{"a":1"#,
             r#"{"a":"b"#,
+            // Bytes below a space between tokens that are not JSON whitespace.
+            "{\"a\":\u{b}1}",
+            "{\u{1}\"a\":1}",
+            "{\"a\":1\u{c},\"b\":2}",
         ] {
             assert!(decode_object(&Bytes::from(doc)).is_err(), "{doc}");
             assert!(check_object(doc.as_bytes()).is_none(), "{doc}");
@@ -632,6 +636,27 @@ mod tests {
             .map(|i| format!("\"k{i}\":{i}"))
             .collect();
         assert!(!canonical(&format!("{{{}}}", many.join(","))));
+    }
+
+    #[test]
+    fn repeats_are_looked_for_in_each_object_across_nested_ones() {
+        // An object's keys are compared with its own, before and after a nested object
+        // closes, and never with those of the objects around or inside it.
+        for doc in [
+            r#"{"a":{"b":1},"a":2}"#,
+            r#"{"a":{"b":1,"c":{"b":1},"b":2}}"#,
+            r#"{"a":[{"b":1},{"c":{"d":1},"c":2}]}"#,
+            r#"{"a":{"b":{"c":{}}},"x":1,"a":1}"#,
+        ] {
+            assert!(!canonical(doc), "{doc}");
+        }
+        for doc in [
+            r#"{"a":{"a":{"a":1}},"b":{"a":2}}"#,
+            r#"{"a":{"b":1},"b":{"b":{"b":1},"c":1}}"#,
+            r#"{"a":[{"a":1},{"a":2}],"b":[{"a":[{"a":1}]}]}"#,
+        ] {
+            assert!(canonical(doc), "{doc}");
+        }
     }
 
     #[test]
