@@ -571,9 +571,12 @@ fn syslog_tags_and_first_byte_alternations_agree_with_oniguruma() {
         r"%{PROG:p}(?:\[%{POSINT:i}\])? x",
         r"%{PROG:p}(?:\[%{WORD:i}\])?:$",
         r"(?:\[%{INT:a}\]|<%{WORD:b}>|%{QS:q})+ %{GREEDYDATA:m}",
+        r"x(?:%{PROG:p}(?:\[%{POSINT:i}\])?:)? %{WORD:w}",
     ];
     const LINES: &[&str] = &[
         "Nov 24 16:25:56 web-01 sshd[4242]: Accepted publickey",
+        "xa[1]: b",
+        "x b",
         "Nov 24 16:25:56 web-01 kernel: [ 0.1] x",
         "Nov  4 16:25:56 10.0.0.1 foo:bar: baz",
         "Nov 24 16:25:56 web-01 foo:bar:",

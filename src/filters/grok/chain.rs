@@ -137,6 +137,9 @@ struct Tag {
     /// The optional field, `before` its opening literal and `then` its closing one.
     id: Field,
     end: u8,
+    /// The whole step is optional (SYSLOGLINE's `(?: %{SYSLOGPROG}:)?`): it decides "cannot
+    /// match" exactly, so it needs no node around it.
+    optional: bool,
 }
 
 /// [`Op::Alternation`]'s `by_first` entry for a byte no alternative starts with.
@@ -496,6 +499,7 @@ impl Run<'_, '_> {
             }
             Op::Tag(tag) => match self.tag(tag, at) {
                 Attempt::Matched(end) => Some(end),
+                Attempt::NoMatch if tag.optional => Some(at),
                 Attempt::NoMatch | Attempt::Undecided => None,
             },
             Op::Alternation {
@@ -524,7 +528,7 @@ impl Run<'_, '_> {
                 self.run_node(&last.program, at)
             }
             Op::Optional { greedy, tried } => {
-                if !*greedy {
+                if !*greedy || !self.may_start(tried.dfa, at) {
                     return Some(at);
                 }
                 match self.attempt(tried, at) {
@@ -537,6 +541,11 @@ impl Run<'_, '_> {
                 let mut at = at;
                 let mut count = 0u32;
                 while max.is_none_or(|max| count < max) {
+                    // The last iteration usually fails on its first byte: settled here,
+                    // without a call.
+                    if count > 0 && !self.may_start(tried.dfa, at) {
+                        break;
+                    }
                     match self.attempt(tried, at) {
                         // Empty iterations are where engines disagree; let the general one decide.
                         Attempt::Matched(end) if end == at => return None,
@@ -649,17 +658,10 @@ impl Run<'_, '_> {
     /// match" (slots put back as they were) from "undecided". A node matching on its own is
     /// its own best match: the automaton would have said it matches, and the node then run.
     fn attempt(&mut self, tried: &Tried, at: usize) -> Attempt {
-        if let Some(starts) = &self.chain.starts[tried.dfa] {
-            // Nothing the node matches starts with this byte: no need to run it (the common
-            // case for optionals and for a repetition's last, failing iteration).
-            if !self
-                .haystack
-                .as_bytes()
-                .get(at)
-                .is_some_and(|&b| starts[b as usize])
-            {
-                return Attempt::NoMatch;
-            }
+        // Nothing the node matches starts with this byte: no need to run it (the common case
+        // for optionals and for a repetition's last, failing iteration).
+        if !self.may_start(tried.dfa, at) {
+            return Attempt::NoMatch;
         }
         if let [Op::Tag(tag)] = &*tried.program {
             // Decided exactly, and touches no slot unless it matches.
@@ -712,6 +714,19 @@ impl Run<'_, '_> {
             self.slots[group] = *slot;
         }
         Attempt::NoMatch
+    }
+
+    /// Whether a match of automaton `dfa` may start at `at`, by its first bytes.
+    #[inline(always)]
+    fn may_start(&self, dfa: usize, at: usize) -> bool {
+        match &self.chain.starts[dfa] {
+            Some(starts) => self
+                .haystack
+                .as_bytes()
+                .get(at)
+                .is_some_and(|&b| starts[b as usize]),
+            None => true,
+        }
     }
 
     /// A leaf with a folded one-character look-ahead reported `end` after the character it
@@ -863,7 +878,14 @@ fn split_run(items: &[Hir]) -> Option<Vec<Op>> {
 /// Appends `op` to `out`, folding a literal into the field before it, and a field (or a
 /// SYSLOGPROG tag) into the literal before it.
 fn push(out: &mut Vec<Op>, mut op: Op) {
-    if let Op::Field(Field { before, .. }) | Op::Tag(Tag { before, .. }) = &mut op {
+    // Not into an optional tag: the literal is required whether or not the tag matches.
+    if let Op::Field(Field { before, .. })
+    | Op::Tag(Tag {
+        before,
+        optional: false,
+        ..
+    }) = &mut op
+    {
         if before.is_empty() {
             match out.last() {
                 Some(Op::Span(Span::Byte(b))) => *before = Box::new([*b]),
@@ -876,6 +898,29 @@ fn push(out: &mut Vec<Op>, mut op: Op) {
         }
         out.push(op);
         return;
+    }
+    if let (
+        Some(Op::Alternation {
+            alternatives,
+            by_first: Some(_),
+        }),
+        Op::Span(span),
+    ) = (out.last_mut(), &op)
+    {
+        // `(?:A|B) ` is `(?:A |B )` in the same order, and at most one alternative runs, so
+        // the literal is checked by that alternative's field rather than by a step of its own.
+        let lone_field =
+            |tried: &Tried| matches!(&*tried.program, [Op::Field(field)] if field.then.is_empty());
+        if let Some(literal) = literal_bytes(span) {
+            if alternatives.iter().all(lone_field) {
+                for alternative in alternatives.iter_mut() {
+                    if let [Op::Field(field)] = &mut *alternative.program {
+                        field.then = literal.clone();
+                    }
+                }
+                return;
+            }
+        }
     }
     if let Some(Op::Field(Field { then, .. })) = out.last_mut() {
         if then.is_empty() {
@@ -900,7 +945,7 @@ fn always_set(program: &[Op], group: usize) -> bool {
     program.iter().any(|op| match op {
         Op::Field(field) => field.group == group,
         Op::Fields(fields) => fields.iter().any(|field| field.group == group),
-        Op::Tag(tag) => tag.name == group,
+        Op::Tag(tag) => !tag.optional && tag.name == group,
         Op::Open(open) => *open == group,
         _ => false,
     })
@@ -928,6 +973,15 @@ fn fuse_fields(program: Vec<Op>) -> Box<[Op]> {
     }
     flush(&mut run, &mut fused);
     fused.into_boxed_slice()
+}
+
+/// The bytes of a literal span.
+fn literal_bytes(span: &Span) -> Option<Box<[u8]>> {
+    match span {
+        Span::Byte(b) => Some(Box::new([*b])),
+        Span::Literal(literal) => Some(literal.clone()),
+        _ => None,
+    }
 }
 
 fn literal(bytes: &[u8]) -> Span {
@@ -1246,6 +1300,10 @@ impl Builder<'_> {
                 });
             }
             HirKind::Repetition(rep) if rep.min == 0 && rep.max == Some(1) => {
+                if let Some(tag) = self.optional_tag(rep) {
+                    push(out, Op::Tag(tag));
+                    return Some(());
+                }
                 out.push(Op::Optional {
                     greedy: rep.greedy,
                     tried: Box::new(self.tried(&rep.sub, after)?),
@@ -1386,9 +1444,36 @@ impl Builder<'_> {
                 min,
                 id,
                 end: next.0[0],
+                optional: false,
             },
             &next.0[1..],
         ))
+    }
+
+    /// `(?: %{SYSLOGPROG}:)?` (a literal, if any, then the shape [`Builder::tag`] reads, the
+    /// literal after it one byte) as one optional [`Tag`].
+    fn optional_tag(&mut self, rep: &regex_syntax::hir::Repetition) -> Option<Tag> {
+        let HirKind::Concat(items) = rep.sub.kind() else {
+            return None;
+        };
+        let (before, shape) = match items.split_first()? {
+            (first, rest) if rest.len() == 3 => match first.kind() {
+                HirKind::Literal(literal) => (literal.0.clone(), rest),
+                _ => return None,
+            },
+            _ if items.len() == 3 => (Box::default(), &items[..]),
+            _ => return None,
+        };
+        let one_byte = matches!(shape[2].kind(), HirKind::Literal(l) if l.0.len() == 1);
+        if !rep.greedy || !one_byte {
+            return None;
+        }
+        let (tag, _) = self.tag(shape)?;
+        Some(Tag {
+            before,
+            optional: true,
+            ..tag
+        })
     }
 
     /// For alternatives that cannot start with the same byte, which one each byte selects;
