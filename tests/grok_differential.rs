@@ -508,6 +508,7 @@ fn single_field_nodes_agree_with_oniguruma() {
         r"(?:%{SYSLOGTIMESTAMP:t}|%{TIMESTAMP_ISO8601:t8601}) %{SYSLOGHOST:h}+(?: %{SYSLOGPROG}:)?",
         r"(?:x%{GREEDYDATA:g})?$",
         r"(?:\[%{NUMBER:n}\]|\[%{WORD:w}\])+ %{GREEDYDATA:m}",
+        r"(?:%{NUMBER:b}|-) %{QS:q}",
     ];
     const LINES: &[&str] = &[
         "sshd[4242]: x",
@@ -534,6 +535,10 @@ fn single_field_nodes_agree_with_oniguruma() {
         "xyz",
         "[1][a][2.5] rest",
         "[1][a b] rest",
+        "- \"q\"",
+        "-1 \"q\"",
+        "-x \"q\"",
+        "1.5x \"q\"",
     ];
     let Libraries {
         ours: library,

@@ -899,23 +899,26 @@ fn push(out: &mut Vec<Op>, mut op: Op) {
         out.push(op);
         return;
     }
-    if let (
-        Some(Op::Alternation {
-            alternatives,
-            by_first: Some(_),
-        }),
-        Op::Span(span),
-    ) = (out.last_mut(), &op)
-    {
-        // `(?:A|B) ` is `(?:A |B )` in the same order, and at most one alternative runs, so
-        // the literal is checked by that alternative's field rather than by a step of its own.
-        let lone_field =
-            |tried: &Tried| matches!(&*tried.program, [Op::Field(field)] if field.then.is_empty());
+    if let (Some(Op::Alternation { alternatives, .. }), Op::Span(span)) = (out.last_mut(), &op) {
+        // `(?:A|-) ` is `(?:A |- )`, in the same order: the literal is checked by each
+        // alternative's field or literal rather than by a step of its own. An alternative that
+        // matches but is not followed by it is left undecided (its automaton, which does not
+        // read the literal, says it matches), as the separate step would have been.
+        let takes_literal = |tried: &Tried| match &*tried.program {
+            [Op::Field(field)] => field.then.is_empty(),
+            [Op::Span(span)] => literal_bytes(span).is_some(),
+            _ => false,
+        };
         if let Some(literal) = literal_bytes(span) {
-            if alternatives.iter().all(lone_field) {
+            if alternatives.iter().all(takes_literal) {
                 for alternative in alternatives.iter_mut() {
-                    if let [Op::Field(field)] = &mut *alternative.program {
-                        field.then = literal.clone();
+                    match &mut *alternative.program {
+                        [Op::Field(field)] => field.then = literal.clone(),
+                        [Op::Span(span)] => {
+                            let before = literal_bytes(span).unwrap_or_default();
+                            *span = Span::Literal([&before[..], &literal[..]].concat().into());
+                        }
+                        _ => {}
                     }
                 }
                 return;
