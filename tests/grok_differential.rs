@@ -331,6 +331,32 @@ impl Tally {
         }
     }
 
+    /// Compares each of `lines`, every prefix of it and every copy with one byte replaced by
+    /// one of `replacements`.
+    fn compare_edits(
+        &mut self,
+        pattern: &str,
+        lines: &[&str],
+        replacements: &[u8],
+        ours: &Ours,
+        oracle: &Oracle,
+    ) {
+        for line in lines {
+            for end in (0..=line.len()).filter(|&end| line.is_char_boundary(end)) {
+                self.compare(pattern, &line[..end], ours, oracle);
+            }
+            for at in 0..line.len() {
+                for &replacement in replacements {
+                    let mut bytes = line.as_bytes().to_vec();
+                    bytes[at] = replacement;
+                    if let Ok(changed) = String::from_utf8(bytes) {
+                        self.compare(pattern, &changed, ours, oracle);
+                    }
+                }
+            }
+        }
+    }
+
     fn check(self, what: &str) {
         eprintln!(
             "{what}: {} lines, {} matched, {} decided by the fast path, {} ruled out by the \
@@ -482,6 +508,7 @@ fn single_field_nodes_agree_with_oniguruma() {
         r"(?:%{SYSLOGTIMESTAMP:t}|%{TIMESTAMP_ISO8601:t8601}) %{SYSLOGHOST:h}+(?: %{SYSLOGPROG}:)?",
         r"(?:x%{GREEDYDATA:g})?$",
         r"(?:\[%{NUMBER:n}\]|\[%{WORD:w}\])+ %{GREEDYDATA:m}",
+        r"(?:%{NUMBER:b}|-) %{QS:q}",
     ];
     const LINES: &[&str] = &[
         "sshd[4242]: x",
@@ -508,6 +535,10 @@ fn single_field_nodes_agree_with_oniguruma() {
         "xyz",
         "[1][a][2.5] rest",
         "[1][a b] rest",
+        "- \"q\"",
+        "-1 \"q\"",
+        "-x \"q\"",
+        "1.5x \"q\"",
     ];
     let Libraries {
         ours: library,
@@ -520,26 +551,73 @@ fn single_field_nodes_agree_with_oniguruma() {
         let oracle = Oracle::new(pattern, &oracle_library).unwrap();
         let ours = Ours::new(pattern, &library);
         tally.compare_generated(pattern, &library, 150, &mut rng, &ours, &oracle);
-        for line in LINES {
-            for end in (0..=line.len()).filter(|&end| line.is_char_boundary(end)) {
-                tally.compare(pattern, &line[..end], &ours, &oracle);
-            }
-            for at in 0..line.len() {
-                for replacement in [b' ', b'x', b'1', b'"', b']'] {
-                    let mut bytes = line.as_bytes().to_vec();
-                    bytes[at] = replacement;
-                    if let Ok(changed) = String::from_utf8(bytes) {
-                        tally.compare(pattern, &changed, &ours, &oracle);
-                    }
-                }
-            }
-        }
+        tally.compare_edits(pattern, LINES, b" x1\"]", &ours, &oracle);
     }
     assert!(
         tally.fast * 3 > tally.matched,
         "the fast path decides many matches"
     );
     tally.check("single-field nodes");
+}
+
+/// SYSLOGPROG with the colon after it, which the fast path reads as one step that works out
+/// the program's end from where its run stops (`src/filters/grok/chain.rs`, `Tag`), and
+/// alternations that pick their alternative by the first byte (the syslog timestamp): in both
+/// sets, with the program's `[pid]` present, absent, empty, malformed or cut off, colons
+/// inside the program, the step inside a repetition and at the line end, on generated lines,
+/// hand-picked ones, every prefix of those and every one-byte replacement.
+#[test]
+fn syslog_tags_and_first_byte_alternations_agree_with_oniguruma() {
+    const PATTERNS: &[&str] = &[
+        "%{SYSLOGLINE}",
+        "%{SYSLOGBASE} %{GREEDYDATA:rest}",
+        "%{SYSLOGPROG}: %{WORD:w}",
+        "x(?: %{SYSLOGPROG}:)+ %{GREEDYDATA:m}",
+        r"%{PROG:p}(?:\[%{POSINT:i}\])? x",
+        r"%{PROG:p}(?:\[%{WORD:i}\])?:$",
+        r"(?:\[%{INT:a}\]|<%{WORD:b}>|%{QS:q})+ %{GREEDYDATA:m}",
+        r"x(?:%{PROG:p}(?:\[%{POSINT:i}\])?:)? %{WORD:w}",
+    ];
+    const LINES: &[&str] = &[
+        "Nov 24 16:25:56 web-01 sshd[4242]: Accepted publickey",
+        "xa[1]: b",
+        "x b",
+        "Nov 24 16:25:56 web-01 kernel: [ 0.1] x",
+        "Nov  4 16:25:56 10.0.0.1 foo:bar: baz",
+        "Nov 24 16:25:56 web-01 foo:bar:",
+        "Nov 24 16:25:56 web-01 sshd[42]x: y",
+        "Nov 24 16:25:56 web-01 sshd[ab]: y",
+        "Nov 24 16:25:56 web-01 sshd[]: y",
+        "Nov 24 16:25:56 web-01 sshd[42]",
+        "Nov 24 16:25:56 <13.6> web-01 su[1]:",
+        "2026-11-24T16:25:56.123+01:00 web-01web-02 cron[1]: (root) CMD",
+        "Nov 24 16:25:56 web-01 : x",
+        "x a[1]: b: c[2]: m",
+        "a:b[7] x",
+        "[1]<a>'q' m",
+    ];
+    for mode in [EcsCompatibility::Disabled, EcsCompatibility::V1] {
+        let Libraries {
+            ours: library,
+            oracle: oracle_library,
+            ..
+        } = libraries(mode);
+        let mut tally = Tally::default();
+        let mut rng = Rng(0xbb67_ae85_84ca_a73b);
+        for pattern in PATTERNS {
+            let oracle = Oracle::new(pattern, &oracle_library).unwrap();
+            let ours = Ours::new(pattern, &library);
+            tally.compare_generated(pattern, &library, 150, &mut rng, &ours, &oracle);
+            tally.compare_edits(pattern, LINES, b" x1:[]", &ours, &oracle);
+        }
+        // Most patterns here are unanchored and many lines match them only further in, where
+        // the fast path (which runs from the line's start) never decides.
+        assert!(
+            tally.fast * 3 > tally.matched,
+            "the fast path decides many matches"
+        );
+        tally.check(&format!("syslog tags {mode:?}"));
+    }
 }
 
 /// Each fixture file with the pattern list a configuration would use for it.

@@ -89,8 +89,16 @@ enum Op {
     Open(usize),
     /// The capture group opened last by this index ends here.
     Close(usize),
-    /// Alternatives with an automaton each telling whether it matches on its own.
-    Alternation(Box<[Tried]>),
+    /// SYSLOGPROG and the byte after it: see [`Tag`].
+    Tag(Tag),
+    /// Alternatives with an automaton each telling whether it matches on its own. With
+    /// `by_first`, no two alternatives can start with the same byte (SYSLOGLINE's month
+    /// against ISO 8601's year): the byte at hand names the only one to run, by index
+    /// ([`NO_ALTERNATIVE`] when none can start with it).
+    Alternation {
+        alternatives: Box<[Tried]>,
+        by_first: Option<Box<[u8; 256]>>,
+    },
     Optional {
         greedy: bool,
         tried: Box<Tried>,
@@ -113,6 +121,29 @@ struct Field {
     span: Span,
     then: Box<[u8]>,
 }
+
+/// SYSLOGPROG's shape followed by a literal (`%{PROG:program}(?:\[%{POSINT:pid}\])?:`, in
+/// both sets): a captured class run, an optional field between two literals whose opening
+/// byte the class excludes, then a byte the class may contain (`sshd[4242]:`, `kernel:`).
+/// One step, no sub-program: the bracket can only start where the run stops, and without it
+/// the run's best end is just before the last `end` byte inside it, so nothing is tried and
+/// undone.
+struct Tag {
+    before: Box<[u8]>,
+    /// The run's capture group.
+    name: usize,
+    class: Box<[bool; 256]>,
+    min: usize,
+    /// The optional field, `before` its opening literal and `then` its closing one.
+    id: Field,
+    end: u8,
+    /// The whole step is optional (SYSLOGLINE's `(?: %{SYSLOGPROG}:)?`): it decides "cannot
+    /// match" exactly, so it needs no node around it.
+    optional: bool,
+}
+
+/// [`Op::Alternation`]'s `by_first` entry for a byte no alternative starts with.
+const NO_ALTERNATIVE: u8 = u8::MAX;
 
 /// A step that reads a span of the line and sets no capture slot: the end of its own
 /// leftmost-first match, or `None`.
@@ -366,7 +397,56 @@ impl Run<'_, '_> {
         match program {
             [Op::Span(span)] => self.span(span, at),
             [Op::Field(field)] => self.field(field, at),
+            [Op::Tag(tag)] => match self.tag(tag, at) {
+                Attempt::Matched(end) => Some(end),
+                Attempt::NoMatch | Attempt::Undecided => None,
+            },
             _ => self.exec(program, at),
+        }
+    }
+
+    /// A [`Tag`] at `at`: decided exactly without an automaton, except when the bracket is
+    /// there but what it holds does not match (`foo[bar]:`), which is left undecided.
+    fn tag(&mut self, tag: &Tag, at: usize) -> Attempt {
+        let bytes = self.haystack.as_bytes();
+        if !native::has_prefix(&bytes[at..], &tag.before) {
+            return Attempt::NoMatch;
+        }
+        let start = at + tag.before.len();
+        let stop = start
+            + bytes[start..]
+                .iter()
+                .take_while(|&&b| tag.class[b as usize])
+                .count();
+        if stop - start < tag.min {
+            return Attempt::NoMatch;
+        }
+        if native::has_prefix(&bytes[stop..], &tag.id.before) {
+            // The run is at its longest, and the bracket is tried before leaving it out.
+            // Should it fail, a backtracker would try the field's other ends and then
+            // shorter runs: the general engine's job.
+            return match self.field(&tag.id, stop) {
+                Some(end) if bytes.get(end) == Some(&tag.end) => {
+                    self.slots[tag.name] = Some((start, stop));
+                    Attempt::Matched(end + 1)
+                }
+                _ => Attempt::Undecided,
+            };
+        }
+        // Without the bracket the run gives back bytes until `end` follows it: the last
+        // `end` that leaves the run `min` long. The bracket's slot is left as it was, as a
+        // group that took no part.
+        let last = if bytes.get(stop) == Some(&tag.end) {
+            Some(stop)
+        } else {
+            memchr::memrchr(tag.end, &bytes[start + tag.min..stop]).map(|i| start + tag.min + i)
+        };
+        match last {
+            Some(last) => {
+                self.slots[tag.name] = Some((start, last));
+                Attempt::Matched(last + 1)
+            }
+            None => Attempt::NoMatch,
         }
     }
 
@@ -417,7 +497,24 @@ impl Run<'_, '_> {
                 }
                 Some(at)
             }
-            Op::Alternation(alternatives) => {
+            Op::Tag(tag) => match self.tag(tag, at) {
+                Attempt::Matched(end) => Some(end),
+                Attempt::NoMatch if tag.optional => Some(at),
+                Attempt::NoMatch | Attempt::Undecided => None,
+            },
+            Op::Alternation {
+                alternatives,
+                by_first: Some(by_first),
+            } => {
+                // Every other alternative is ruled out by this byte, so this one's failure
+                // is the alternation's: no automaton is asked and no slot put back.
+                let only = by_first[*bytes.get(at)? as usize];
+                self.run_node(&alternatives.get(usize::from(only))?.program, at)
+            }
+            Op::Alternation {
+                alternatives,
+                by_first: None,
+            } => {
                 let (last, earlier) = alternatives.split_last()?;
                 // The best match lies in the first alternative that matches at all.
                 for alternative in earlier {
@@ -431,7 +528,7 @@ impl Run<'_, '_> {
                 self.run_node(&last.program, at)
             }
             Op::Optional { greedy, tried } => {
-                if !*greedy {
+                if !*greedy || !self.may_start(tried.dfa, at) {
                     return Some(at);
                 }
                 match self.attempt(tried, at) {
@@ -444,6 +541,11 @@ impl Run<'_, '_> {
                 let mut at = at;
                 let mut count = 0u32;
                 while max.is_none_or(|max| count < max) {
+                    // The last iteration usually fails on its first byte: settled here,
+                    // without a call.
+                    if count > 0 && !self.may_start(tried.dfa, at) {
+                        break;
+                    }
                     match self.attempt(tried, at) {
                         // Empty iterations are where engines disagree; let the general one decide.
                         Attempt::Matched(end) if end == at => return None,
@@ -556,17 +658,14 @@ impl Run<'_, '_> {
     /// match" (slots put back as they were) from "undecided". A node matching on its own is
     /// its own best match: the automaton would have said it matches, and the node then run.
     fn attempt(&mut self, tried: &Tried, at: usize) -> Attempt {
-        if let Some(starts) = &self.chain.starts[tried.dfa] {
-            // Nothing the node matches starts with this byte: no need to run it (the common
-            // case for optionals and for a repetition's last, failing iteration).
-            if !self
-                .haystack
-                .as_bytes()
-                .get(at)
-                .is_some_and(|&b| starts[b as usize])
-            {
-                return Attempt::NoMatch;
-            }
+        // Nothing the node matches starts with this byte: no need to run it (the common case
+        // for optionals and for a repetition's last, failing iteration).
+        if !self.may_start(tried.dfa, at) {
+            return Attempt::NoMatch;
+        }
+        if let [Op::Tag(tag)] = &*tried.program {
+            // Decided exactly, and touches no slot unless it matches.
+            return self.tag(tag, at);
         }
         if let [Op::Field(field)] = &*tried.program {
             // One field: only its own slot can change (its span sets none), whether or not
@@ -615,6 +714,19 @@ impl Run<'_, '_> {
             self.slots[group] = *slot;
         }
         Attempt::NoMatch
+    }
+
+    /// Whether a match of automaton `dfa` may start at `at`, by its first bytes.
+    #[inline(always)]
+    fn may_start(&self, dfa: usize, at: usize) -> bool {
+        match &self.chain.starts[dfa] {
+            Some(starts) => self
+                .haystack
+                .as_bytes()
+                .get(at)
+                .is_some_and(|&b| starts[b as usize]),
+            None => true,
+        }
     }
 
     /// A leaf with a folded one-character look-ahead reported `end` after the character it
@@ -763,10 +875,17 @@ fn split_run(items: &[Hir]) -> Option<Vec<Op>> {
     Some(steps)
 }
 
-/// Appends `op` to `out`, folding a literal into the field before it, and a field into the
-/// literal before it.
+/// Appends `op` to `out`, folding a literal into the field before it, and a field (or a
+/// SYSLOGPROG tag) into the literal before it.
 fn push(out: &mut Vec<Op>, mut op: Op) {
-    if let Op::Field(Field { before, .. }) = &mut op {
+    // Not into an optional tag: the literal is required whether or not the tag matches.
+    if let Op::Field(Field { before, .. })
+    | Op::Tag(Tag {
+        before,
+        optional: false,
+        ..
+    }) = &mut op
+    {
         if before.is_empty() {
             match out.last() {
                 Some(Op::Span(Span::Byte(b))) => *before = Box::new([*b]),
@@ -779,6 +898,32 @@ fn push(out: &mut Vec<Op>, mut op: Op) {
         }
         out.push(op);
         return;
+    }
+    if let (Some(Op::Alternation { alternatives, .. }), Op::Span(span)) = (out.last_mut(), &op) {
+        // `(?:A|-) ` is `(?:A |- )`, in the same order: the literal is checked by each
+        // alternative's field or literal rather than by a step of its own. An alternative that
+        // matches but is not followed by it is left undecided (its automaton, which does not
+        // read the literal, says it matches), as the separate step would have been.
+        let takes_literal = |tried: &Tried| match &*tried.program {
+            [Op::Field(field)] => field.then.is_empty(),
+            [Op::Span(span)] => literal_bytes(span).is_some(),
+            _ => false,
+        };
+        if let Some(literal) = literal_bytes(span) {
+            if alternatives.iter().all(takes_literal) {
+                for alternative in alternatives.iter_mut() {
+                    match &mut *alternative.program {
+                        [Op::Field(field)] => field.then = literal.clone(),
+                        [Op::Span(span)] => {
+                            let before = literal_bytes(span).unwrap_or_default();
+                            *span = Span::Literal([&before[..], &literal[..]].concat().into());
+                        }
+                        _ => {}
+                    }
+                }
+                return;
+            }
+        }
     }
     if let Some(Op::Field(Field { then, .. })) = out.last_mut() {
         if then.is_empty() {
@@ -803,6 +948,7 @@ fn always_set(program: &[Op], group: usize) -> bool {
     program.iter().any(|op| match op {
         Op::Field(field) => field.group == group,
         Op::Fields(fields) => fields.iter().any(|field| field.group == group),
+        Op::Tag(tag) => !tag.optional && tag.name == group,
         Op::Open(open) => *open == group,
         _ => false,
     })
@@ -830,6 +976,15 @@ fn fuse_fields(program: Vec<Op>) -> Box<[Op]> {
     }
     flush(&mut run, &mut fused);
     fused.into_boxed_slice()
+}
+
+/// The bytes of a literal span.
+fn literal_bytes(span: &Span) -> Option<Box<[u8]>> {
+    match span {
+        Span::Byte(b) => Some(Box::new([*b])),
+        Span::Literal(literal) => Some(literal.clone()),
+        _ => None,
+    }
 }
 
 fn literal(bytes: &[u8]) -> Span {
@@ -1106,6 +1261,16 @@ impl Builder<'_> {
                     while i < items.len() && !has_capture(&items[i]) && !is_lazy(&items[i]) {
                         i += 1;
                     }
+                    if i == start {
+                        if let Some((tag, rest)) = self.tag(&items[i..]) {
+                            push(out, Op::Tag(tag));
+                            if !rest.is_empty() {
+                                push(out, Op::Span(literal(rest)));
+                            }
+                            i += 3;
+                            continue;
+                        }
+                    }
                     let (piece, next) = if i > start {
                         (Hir::concat(items[start..i].to_vec()), i)
                     } else {
@@ -1131,9 +1296,17 @@ impl Builder<'_> {
                 for alternative in alternatives {
                     tried.push(self.tried(alternative, after)?);
                 }
-                out.push(Op::Alternation(tried.into_boxed_slice()));
+                let by_first = self.by_first(&tried);
+                out.push(Op::Alternation {
+                    alternatives: tried.into_boxed_slice(),
+                    by_first,
+                });
             }
             HirKind::Repetition(rep) if rep.min == 0 && rep.max == Some(1) => {
+                if let Some(tag) = self.optional_tag(rep) {
+                    push(out, Op::Tag(tag));
+                    return Some(());
+                }
                 out.push(Op::Optional {
                     greedy: rep.greedy,
                     tried: Box::new(self.tried(&rep.sub, after)?),
@@ -1198,6 +1371,132 @@ impl Builder<'_> {
             groups: groups.into_boxed_slice(),
             inside_repeat: self.repeats > 0,
         })
+    }
+
+    /// `items` starting with SYSLOGPROG's shape and a literal, as a [`Tag`] and what is left
+    /// of the literal after its first byte. The shape is checked, not the definition: a
+    /// captured greedy class run, an optional (literal, captured span, literal) whose opening
+    /// byte the class excludes, and a literal.
+    fn tag<'h>(&mut self, items: &'h [Hir]) -> Option<(Tag, &'h [u8])> {
+        let [name, bracket, HirKind::Literal(next), ..] =
+            items.get(..3)?.iter().map(Hir::kind).collect::<Vec<_>>()[..]
+        else {
+            return None;
+        };
+        let HirKind::Capture(name) = name else {
+            return None;
+        };
+        let HirKind::Repetition(bracket) = bracket else {
+            return None;
+        };
+        if (bracket.min, bracket.max, bracket.greedy) != (0, Some(1), true) {
+            return None;
+        }
+        let HirKind::Concat(parts) = bracket.sub.kind() else {
+            return None;
+        };
+        let [open, id, close] = &parts[..] else {
+            return None;
+        };
+        let (HirKind::Literal(open), HirKind::Capture(id), HirKind::Literal(close)) =
+            (open.kind(), id.kind(), close.kind())
+        else {
+            return None;
+        };
+        let is_marker = |index: u32| {
+            self.translated
+                .looks
+                .iter()
+                .any(|l| l.index == index as usize)
+        };
+        if is_marker(name.index) || is_marker(id.index) || has_capture(&id.sub) || is_lazy(&id.sub)
+        {
+            return None;
+        }
+        if matches!(id.sub.kind(), HirKind::Look(_) | HirKind::Empty) {
+            return None;
+        }
+        let HirKind::Repetition(run) = name.sub.kind() else {
+            return None;
+        };
+        let Some(Span::Run { class, min }) = ascii_run(run) else {
+            return None;
+        };
+        if class[usize::from(open.0[0])] {
+            return None;
+        }
+        let id = Field {
+            before: open.0.clone(),
+            group: id.index as usize,
+            span: match self
+                .native_fields
+                .iter()
+                .find(|(i, _)| *i == id.index as usize)
+            {
+                Some(&(_, native)) => Span::Native(native),
+                // Not lazy, so what follows does not matter.
+                None => self.span(&id.sub, &[])?,
+            },
+            then: close.0.clone(),
+        };
+        Some((
+            Tag {
+                before: Box::default(),
+                name: name.index as usize,
+                class,
+                min,
+                id,
+                end: next.0[0],
+                optional: false,
+            },
+            &next.0[1..],
+        ))
+    }
+
+    /// `(?: %{SYSLOGPROG}:)?` (a literal, if any, then the shape [`Builder::tag`] reads, the
+    /// literal after it one byte) as one optional [`Tag`].
+    fn optional_tag(&mut self, rep: &regex_syntax::hir::Repetition) -> Option<Tag> {
+        let HirKind::Concat(items) = rep.sub.kind() else {
+            return None;
+        };
+        let (before, shape) = match items.split_first()? {
+            (first, rest) if rest.len() == 3 => match first.kind() {
+                HirKind::Literal(literal) => (literal.0.clone(), rest),
+                _ => return None,
+            },
+            _ if items.len() == 3 => (Box::default(), &items[..]),
+            _ => return None,
+        };
+        let one_byte = matches!(shape[2].kind(), HirKind::Literal(l) if l.0.len() == 1);
+        if !rep.greedy || !one_byte {
+            return None;
+        }
+        let (tag, _) = self.tag(shape)?;
+        Some(Tag {
+            before,
+            optional: true,
+            ..tag
+        })
+    }
+
+    /// For alternatives that cannot start with the same byte, which one each byte selects;
+    /// `None` when some alternative's first bytes are unknown (it can be empty) or overlap
+    /// another's.
+    fn by_first(&self, alternatives: &[Tried]) -> Option<Box<[u8; 256]>> {
+        if alternatives.len() >= usize::from(NO_ALTERNATIVE) {
+            return None;
+        }
+        let mut table = Box::new([NO_ALTERNATIVE; 256]);
+        for (i, alternative) in alternatives.iter().enumerate() {
+            let starts = self.starts[alternative.dfa].as_ref()?;
+            for (entry, _) in table.iter_mut().zip(starts.iter()).filter(|(_, &s)| s) {
+                if *entry != NO_ALTERNATIVE {
+                    return None;
+                }
+                *entry = i as u8;
+            }
+        }
+        Some(table)
     }
 
     /// `X*?` or `X+?` over one character class, with an automaton for what follows.
@@ -1337,12 +1636,81 @@ fn look_of(look: regex_syntax::hir::Look) -> Look {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
+    use std::collections::{BTreeMap, BTreeSet};
 
     use super::*;
     use crate::filters::grok::dialect::translate;
     use crate::filters::grok::expand::expand;
     use crate::filters::grok::{EcsCompatibility, PatternLibrary};
+
+    /// Whether `program` or a node inside it has the step `wanted` picks.
+    fn has_step(program: &[Op], wanted: &impl Fn(&Op) -> bool) -> bool {
+        program.iter().any(|op| {
+            wanted(op)
+                || match op {
+                    Op::Alternation { alternatives, .. } => {
+                        alternatives.iter().any(|t| has_step(&t.program, wanted))
+                    }
+                    Op::Optional { tried, .. } | Op::Repeat { tried, .. } => {
+                        has_step(&tried.program, wanted)
+                    }
+                    _ => false,
+                }
+        })
+    }
+
+    fn library_chains(mode: EcsCompatibility) -> Vec<(String, Chain)> {
+        let library = PatternLibrary::builtin(mode);
+        library
+            .names()
+            .filter_map(|name| {
+                let expanded = expand(&format!("%{{{name}}}"), &library, true).ok()?;
+                let chain = Chain::new(&translate(&expanded).ok()?)?;
+                Some((name.to_owned(), chain))
+            })
+            .collect()
+    }
+
+    /// Which library patterns read SYSLOGPROG and its colon as one [`Tag`] step (every one
+    /// that has the colon right after it), and that the syslog and nginx lines' alternations
+    /// pick their alternative by the first byte: a rewrite that loses either shows up here.
+    #[test]
+    fn library_patterns_keep_their_tag_and_dispatch_steps() {
+        let tag = |op: &Op| matches!(op, Op::Tag(_));
+        let dispatch = |op: &Op| {
+            matches!(
+                op,
+                Op::Alternation {
+                    by_first: Some(_),
+                    ..
+                }
+            )
+        };
+        for mode in [EcsCompatibility::Disabled, EcsCompatibility::V1] {
+            let chains = library_chains(mode);
+            let with = |wanted: &dyn Fn(&Op) -> bool| -> BTreeSet<&str> {
+                chains
+                    .iter()
+                    .filter(|(_, chain)| has_step(&chain.program, &wanted))
+                    .map(|(name, _)| name.as_str())
+                    .collect()
+            };
+            let tagged = BTreeSet::from([
+                "CRONLOG",
+                "HAPROXYHTTP",
+                "HAPROXYTCP",
+                "SYSLOGBASE",
+                "SYSLOGBASE2",
+                "SYSLOGLINE",
+                "SYSLOGPAMSESSION",
+            ]);
+            assert_eq!(with(&tag), tagged, "{mode:?}");
+            let dispatched = with(&dispatch);
+            for name in ["SYSLOGBASE2", "SYSLOGLINE", "NGINXACCESS", "HAPROXYHTTP"] {
+                assert!(dispatched.contains(name), "{mode:?} {name}");
+            }
+        }
+    }
 
     /// Which library patterns, captured after a space, run as one native matcher. Natives
     /// are recognised by comparing syntax trees with the definitions they were written for,

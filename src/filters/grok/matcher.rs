@@ -47,6 +47,9 @@ pub struct Matcher {
     regex: Regex,
     slots: Pool<Captures, MakeCaptures>,
     groups: Vec<Group>,
+    /// Per named group, its slot and whether it runs to the end of the line: what the fast
+    /// path's report reads, packed so that it walks one small array rather than the groups.
+    slots_reported: Box<[(usize, bool)]>,
     looks: Vec<Assertion>,
     /// Present when the pattern has look-arounds.
     exact: Option<Exact>,
@@ -221,6 +224,11 @@ impl Matcher {
             slots: Pool::new(Box::new(move || for_slots.create_captures())),
             regex,
             groups: translated.groups.clone(),
+            slots_reported: translated
+                .groups
+                .iter()
+                .map(|g| (g.index, g.to_end))
+                .collect(),
             looks,
             exact,
             chain: Chain::new(translated),
@@ -251,9 +259,10 @@ impl Matcher {
     ) -> bool {
         if let Some(chain) = &self.chain {
             let decided = chain.run(haystack, &self.looks, |spans| {
-                for (position, group) in self.groups.iter().enumerate() {
-                    let span = spans[group.index].map(|(start, end)| start..end);
-                    each(position, self.widen(haystack, group, span));
+                for (position, &(slot, to_end)) in self.slots_reported.iter().enumerate() {
+                    let span = spans[slot]
+                        .map(|(start, end)| start..if to_end { haystack.len() } else { end });
+                    each(position, span);
                 }
             });
             if decided {

@@ -128,6 +128,23 @@ fn field(bytes: &[u8], at: usize, valid: fn(&[u8]) -> bool, delimiter: &[u8]) ->
 /// TIME: `(?!<[0-9])%{HOUR}:%{MINUTE}(?::%{SECOND})(?![0-9])`. The first look-ahead always
 /// holds before HOUR's digit.
 fn time(bytes: &[u8], at: usize) -> Option<usize> {
+    // The usual `HH:MM:SS` followed by neither a digit nor a fraction's separator is read in
+    // one go: each option below would take it first and stop there.
+    if let Some(&[h1, h2, b':', m1, m2, b':', s1, s2]) = bytes.get(at..at + 8) {
+        let digit = |b: u8| b.is_ascii_digit();
+        let ends = !matches!(bytes.get(at + 8), Some(b'0'..=b'9' | b':' | b'.' | b','));
+        if ends
+            && digit(h1)
+            && digit(h2)
+            && hour(&[h1, h2])
+            && matches!(m1, b'0'..=b'5')
+            && digit(m2)
+            && matches!(s1, b'0'..=b'5')
+            && digit(s2)
+        {
+            return Some(at + 8);
+        }
+    }
     let colon = field(bytes, at, hour, b":")?;
     if !minute(bytes, colon + 1) || bytes.get(colon + 3) != Some(&b':') {
         return None;
@@ -231,6 +248,25 @@ mod tests {
         assert_eq!(second(b"567", 0, true), None);
         assert_eq!(second(b"56.123Z", 0, true), Some(6));
         assert_eq!(second(b"56.x", 0, false), Some(2));
+    }
+
+    #[test]
+    fn plain_times_read_at_once_end_where_the_options_do() {
+        assert_eq!(time(b"16:25:56 x", 0), Some(8));
+        assert_eq!(time(b"16:25:56", 0), Some(8));
+        assert_eq!(time(b"16:25:56.123 x", 0), Some(12), "a fraction is read");
+        assert_eq!(time(b"16:25:56:7", 0), Some(10));
+        assert_eq!(time(b"16:25:567", 0), None, "the look-ahead fails");
+        assert_eq!(time(b"1 :25:56", 0), None);
+        assert_eq!(time(b"1]:25:56", 0), None);
+        assert_eq!(time(b"24:25:56", 0), None);
+        assert_eq!(time(b"16:65:56", 0), None);
+        assert_eq!(
+            time(b"16:25:60 x", 0),
+            Some(8),
+            "`60` is SECOND's last option"
+        );
+        assert_eq!(time(b"6:25:56 x", 0), Some(7));
     }
 
     #[test]
