@@ -285,6 +285,53 @@ fn filebeat_over_tls_and_mutual_tls() {
     }
 }
 
+/// Filebeat held to one TLS 1.2 suite (its `ssl.cipher_suites` names are Go's, not IANA's):
+/// shipped when Sluice's `ssl_cipher_suites` allows that suite, refused at the handshake,
+/// logged with the peer and rustls' reason, when it does not.
+#[test]
+fn filebeat_with_one_cipher_suite_against_ssl_cipher_suites() {
+    let pki = Pki::new();
+    let ca = pki.path("ca.pem");
+    let (cert, key) = pki.issue("server");
+    let filebeat_tls = format!(
+        "  ssl.certificate_authorities: [\"{ca}\"]\n  ssl.supported_protocols: [TLSv1.2]\n  \
+         ssl.cipher_suites: [ECDHE-ECDSA-AES-256-GCM-SHA384]\n"
+    );
+    let server = |suite: &str| {
+        format!(
+            r#"ssl_enabled => true ssl_certificate => "{cert}" ssl_key => "{key}"
+ssl_supported_protocols => ["TLSv1.2"] ssl_cipher_suites => ["{suite}"]"#
+        )
+    };
+
+    let scene = Scene::new();
+    scene.log("app.log", 0..500);
+    let mut sluice = scene.sluice(&server("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"), 0);
+    let filebeat = scene.filebeat(&filebeat_tls);
+    scene.wait_for_lines(500, &filebeat);
+    drop(filebeat);
+    let log = sluice.terminate();
+    assert_each_once(&scene, 500, 0);
+    assert!(
+        !log.iter().any(|l| l.contains("TLS handshake failed")),
+        "{log:#?}"
+    );
+
+    let scene = Scene::new();
+    scene.log("app.log", 0..500);
+    let mut sluice = scene.sluice(&server("TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"), 0);
+    let filebeat = scene.filebeat(&filebeat_tls);
+    let failure = sluice.wait_for_log("TLS handshake failed");
+    drop(filebeat);
+    sluice.terminate();
+    assert!(failure.contains("127.0.0.1:"), "the peer: {failure}");
+    assert!(
+        failure.contains("NoCipherSuitesInCommon"),
+        "the reason: {failure}"
+    );
+    assert!(scene.written().is_empty());
+}
+
 /// Sluice stopped (SIGTERM: it ACKs what it has taken and exits) and started again on the
 /// same port while Filebeat ships 20 000 lines: Filebeat reconnects and resends what was not
 /// ACKed, so every line arrives, at least once.

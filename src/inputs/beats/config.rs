@@ -1,8 +1,10 @@
 //! `input { beats { … } }`: Logstash's setting names (and units) to [`BeatsSettings`].
 //!
 //! Every beats-specific setting of logstash-input-beats that Sluice honours is read here;
-//! the ones it cannot honour (`ssl_key_passphrase`, `ssl_cipher_suites`, the obsolete
-//! `ssl`/`ssl_verify_mode`) are refused with a hint rather than silently ignored. The common
+//! the ones it cannot honour (`ssl_key_passphrase`, the obsolete `ssl`/`ssl_verify_mode`)
+//! are refused with a hint rather than silently ignored. Values are checked here, where the
+//! error can point at them: an `ssl_cipher_suites` name rustls does not implement, or a list
+//! leaving an enabled protocol version without a suite. The common
 //! input settings (`id`, `type`, `tags`, `add_field`, `codec`, `enable_metric`) are left to
 //! the pipeline, which applies them to every input alike. Settings of our own carry the
 //! limits Logstash does not have.
@@ -13,7 +15,7 @@ use std::time::Duration;
 
 use super::event::EcsCompatibility;
 use super::server::BeatsSettings;
-use super::tls::{ClientAuthentication, TlsSettings, TlsVersion};
+use super::tls::{CipherSuite, ClientAuthentication, TlsSettings, TlsVersion};
 use crate::config::ast::{ConfigValue, Number, Plugin, Setting};
 use crate::config::error::{unknown_name_help, ConfigError};
 
@@ -67,6 +69,7 @@ pub fn settings_from_plugin(plugin: &Plugin) -> Result<BeatsSettings, ConfigErro
     let mut client_auth: Option<ClientAuthentication> = None;
     let mut protocols: Option<Vec<TlsVersion>> = None;
     let mut handshake = Duration::from_secs(10);
+    let mut cipher_suites: Option<(&Setting, Vec<CipherSuite>)> = None;
     let mut first_ssl_setting = None;
 
     for s in &plugin.settings {
@@ -136,10 +139,7 @@ pub fn settings_from_plugin(plugin: &Plugin) -> Result<BeatsSettings, ConfigErro
                 return Err(ConfigError::at(s.span, "`ssl_key_passphrase` is not supported")
                     .with_help("decrypt the key once (`openssl pkey -in KEY -out KEY.plain`) and point `ssl_key` at it"))
             }
-            "ssl_cipher_suites" => {
-                return Err(ConfigError::at(s.span, "`ssl_cipher_suites` is not supported")
-                    .with_help("only modern AEAD suites are offered; remove the setting"))
-            }
+            "ssl_cipher_suites" => cipher_suites = Some((s, cipher_suite_list(s)?)),
             "ssl" => {
                 return Err(ConfigError::at(s.span, "`ssl` is obsolete")
                     .with_help("use `ssl_enabled`"))
@@ -184,6 +184,10 @@ pub fn settings_from_plugin(plugin: &Plugin) -> Result<BeatsSettings, ConfigErro
             tls.supported_protocols = protocols;
         }
         tls.handshake_timeout = handshake;
+        if let Some((s, suites)) = cipher_suites {
+            check_every_protocol_has_a_suite(s, &suites, &tls.supported_protocols)?;
+            tls.cipher_suites = suites;
+        }
         settings.tls = Some(tls);
     } else if let Some(s) = first_ssl_setting {
         return Err(ConfigError::at(
@@ -193,6 +197,56 @@ pub fn settings_from_plugin(plugin: &Plugin) -> Result<BeatsSettings, ConfigErro
         .with_help("add `ssl_enabled => true`, or remove the ssl_* settings"));
     }
     Ok(settings)
+}
+
+/// `ssl_cipher_suites`: IANA names, each one rustls implements.
+fn cipher_suite_list(s: &Setting) -> Result<Vec<CipherSuite>, ConfigError> {
+    let names = strings(s)?;
+    if names.is_empty() {
+        return Err(invalid(s, "a list of at least one cipher suite"));
+    }
+    names
+        .iter()
+        .map(|name| {
+            CipherSuite::parse(name).ok_or_else(|| {
+                ConfigError::at(
+                    s.value.span,
+                    format!(
+                        "`ssl_cipher_suites`: `{name}` is not a cipher suite Sluice implements"
+                    ),
+                )
+                .with_help(format!(
+                    "use IANA names among {} (CBC suites and RSA key exchange are not offered)",
+                    CipherSuite::names().join(", ")
+                ))
+            })
+        })
+        .collect()
+}
+
+/// A protocol version left without a suite could never be negotiated: a mistake, not a wish.
+fn check_every_protocol_has_a_suite(
+    s: &Setting,
+    suites: &[CipherSuite],
+    protocols: &[TlsVersion],
+) -> Result<(), ConfigError> {
+    for &version in protocols {
+        if !suites.iter().any(|suite| suite.version() == version) {
+            return Err(ConfigError::at(
+                s.value.span,
+                format!(
+                    "`ssl_cipher_suites` names no suite for {}, which `ssl_supported_protocols` enables",
+                    version.name()
+                ),
+            )
+            .with_help(format!(
+                "add a {} suite, or leave {} out of `ssl_supported_protocols`",
+                version.name(),
+                version.name()
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn invalid(s: &Setting, expected: &str) -> ConfigError {
@@ -318,6 +372,10 @@ mod tests {
             ),
             ("ssl_supported_protocols", text("TLSv1.3")),
             ("ssl_handshake_timeout", int(2500)),
+            (
+                "ssl_cipher_suites",
+                list(&["TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256"]),
+            ),
             ("max_window_events", int(4096)),
             ("tags", ConfigValue::Array(vec![])),
         ]))
@@ -336,6 +394,111 @@ mod tests {
         );
         assert_eq!(tls.supported_protocols, vec![TlsVersion::Tls13]);
         assert_eq!(tls.handshake_timeout, Duration::from_millis(2500));
+        assert_eq!(
+            tls.cipher_suites,
+            ["TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256"]
+                .map(|n| CipherSuite::parse(n).unwrap())
+        );
+    }
+
+    fn list(items: &[&str]) -> ConfigValue {
+        ConfigValue::Array(
+            items
+                .iter()
+                .map(|i| Spanned {
+                    node: text(i),
+                    span: span(50),
+                })
+                .collect(),
+        )
+    }
+
+    fn with_suites(protocols: &[&str], suites: &[&str]) -> Result<BeatsSettings, ConfigError> {
+        settings_from_plugin(&plugin(vec![
+            ("port", int(5044)),
+            ("ssl_enabled", ConfigValue::Boolean(true)),
+            ("ssl_certificate", text("c.pem")),
+            ("ssl_key", text("k.pem")),
+            ("ssl_supported_protocols", list(protocols)),
+            ("ssl_cipher_suites", list(suites)),
+        ]))
+    }
+
+    #[test]
+    fn cipher_suites_take_iana_names_of_both_versions() {
+        let names = [
+            "TLS_AES_256_GCM_SHA384",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+        ];
+        let tls = with_suites(&["TLSv1.2", "TLSv1.3"], &names)
+            .unwrap()
+            .tls
+            .unwrap();
+        let versions: Vec<TlsVersion> = tls.cipher_suites.iter().map(|s| s.version()).collect();
+        assert_eq!(
+            versions,
+            [TlsVersion::Tls13, TlsVersion::Tls12, TlsVersion::Tls12]
+        );
+        // Every name offered back in the help parses.
+        let all = CipherSuite::names();
+        assert_eq!(all.len(), 9);
+        assert!(all.iter().all(|n| CipherSuite::parse(n).is_some()));
+        // rustls' own spelling of the TLS 1.3 names is not Logstash's.
+        assert!(CipherSuite::parse("TLS13_AES_256_GCM_SHA384").is_none());
+    }
+
+    #[test]
+    fn cipher_suites_rustls_lacks_are_named_with_the_supported_ones() {
+        for name in [
+            "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384",
+            "TLS_RSA_WITH_AES_128_GCM_SHA256",
+            "ECDHE-RSA-AES128-GCM-SHA256",
+            "tls_aes_256_gcm_sha384",
+            "",
+        ] {
+            let e = with_suites(&["TLSv1.3"], &["TLS_AES_256_GCM_SHA384", name]).unwrap_err();
+            assert_eq!(e.span, Some(span(105)), "{name}");
+            assert_eq!(
+                e.message,
+                format!("`ssl_cipher_suites`: `{name}` is not a cipher suite Sluice implements")
+            );
+            let help = e.help.unwrap();
+            assert!(help.contains("TLS_AES_128_GCM_SHA256, "), "{help}");
+            assert!(
+                help.contains("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"),
+                "{help}"
+            );
+        }
+        let e = with_suites(&["TLSv1.3"], &[]).unwrap_err();
+        assert_eq!(
+            e.message,
+            "`ssl_cipher_suites` must be a list of at least one cipher suite"
+        );
+    }
+
+    #[test]
+    fn every_enabled_protocol_needs_a_suite() {
+        let e = with_suites(&["TLSv1.2", "TLSv1.3"], &["TLS_AES_256_GCM_SHA384"]).unwrap_err();
+        assert_eq!(e.span, Some(span(105)));
+        assert_eq!(
+            e.message,
+            "`ssl_cipher_suites` names no suite for TLSv1.2, which `ssl_supported_protocols` enables"
+        );
+        let e =
+            with_suites(&["TLSv1.3"], &["TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"]).unwrap_err();
+        assert!(e.message.contains("no suite for TLSv1.3"), "{}", e.message);
+        // Without `ssl_supported_protocols` both versions are enabled.
+        let e = settings_from_plugin(&plugin(vec![
+            ("port", int(5044)),
+            ("ssl_enabled", ConfigValue::Boolean(true)),
+            ("ssl_certificate", text("c.pem")),
+            ("ssl_key", text("k.pem")),
+            ("ssl_cipher_suites", text("TLS_AES_128_GCM_SHA256")),
+        ]))
+        .unwrap_err();
+        assert!(e.message.contains("no suite for TLSv1.2"), "{}", e.message);
+        assert!(with_suites(&["TLSv1.2"], &["TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"]).is_ok());
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! Logstash accepts only PKCS#8, which is a common source of confusing failures. Encrypted
 //! keys are refused with a message saying so. Client certificates are checked against
 //! `ssl_certificate_authorities` but their names are not (as in logstash-input-beats).
+//! `ssl_cipher_suites` narrows the provider's suites to the named ones and makes their order
+//! the server's preference, which Logstash's "listed by priorities" means.
 //!
 //! Before the handshake the first byte is peeked: a client speaking plain Lumberjack (`1`/`2`)
 //! or anything else that is not a TLS record is named as such instead of surfacing as
@@ -19,7 +21,7 @@ use std::time::Duration;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
-use rustls::{RootCertStore, ServerConfig, SupportedProtocolVersion};
+use rustls::{RootCertStore, ServerConfig, SupportedCipherSuite, SupportedProtocolVersion};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_rustls::server::TlsStream;
@@ -50,6 +52,60 @@ impl TlsVersion {
             _ => None,
         }
     }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TlsVersion::Tls12 => "TLSv1.2",
+            TlsVersion::Tls13 => "TLSv1.3",
+        }
+    }
+}
+
+/// One entry of `ssl_cipher_suites`: a suite rustls implements with the ring provider (the
+/// AEAD suites with ECDHE key exchange; no CBC, no RSA key exchange).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CipherSuite(rustls::CipherSuite);
+
+impl CipherSuite {
+    /// Parses an IANA name, as Logstash takes them (`TLS_AES_256_GCM_SHA384`,
+    /// `TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`).
+    pub fn parse(name: &str) -> Option<CipherSuite> {
+        implemented()
+            .find(|s| iana_name(s) == name)
+            .map(|s| CipherSuite(s.suite()))
+    }
+
+    /// The IANA names of every suite [`CipherSuite::parse`] accepts, strongest first.
+    pub fn names() -> Vec<String> {
+        implemented().map(|s| iana_name(&s)).collect()
+    }
+
+    pub fn version(self) -> TlsVersion {
+        match self.implementation() {
+            SupportedCipherSuite::Tls12(_) => TlsVersion::Tls12,
+            SupportedCipherSuite::Tls13(_) => TlsVersion::Tls13,
+        }
+    }
+
+    fn implementation(self) -> SupportedCipherSuite {
+        implemented()
+            .find(|s| s.suite() == self.0)
+            .expect("made from an implemented suite")
+    }
+}
+
+fn implemented() -> impl Iterator<Item = SupportedCipherSuite> {
+    rustls::crypto::ring::ALL_CIPHER_SUITES.iter().copied()
+}
+
+/// rustls spells the TLS 1.3 suites `TLS13_…`; IANA (and Logstash, and OpenSSL's
+/// `-ciphersuites`) `TLS_…`. The TLS 1.2 names are the same.
+fn iana_name(suite: &SupportedCipherSuite) -> String {
+    let name = suite.suite().as_str().unwrap_or_default();
+    match name.strip_prefix("TLS13_") {
+        Some(rest) => format!("TLS_{rest}"),
+        None => name.to_owned(),
+    }
 }
 
 /// The `ssl_*` settings, present when `ssl_enabled => true`.
@@ -68,6 +124,9 @@ pub struct TlsSettings {
     pub supported_protocols: Vec<TlsVersion>,
     /// `ssl_handshake_timeout` (default 10 s).
     pub handshake_timeout: Duration,
+    /// `ssl_cipher_suites`, in the server's order of preference; empty for every implemented
+    /// suite in the client's order.
+    pub cipher_suites: Vec<CipherSuite>,
 }
 
 impl TlsSettings {
@@ -79,6 +138,7 @@ impl TlsSettings {
             client_authentication: None,
             supported_protocols: vec![TlsVersion::Tls12, TlsVersion::Tls13],
             handshake_timeout: Duration::from_secs(10),
+            cipher_suites: Vec::new(),
         }
     }
 }
@@ -154,7 +214,15 @@ pub fn acceptor(settings: &TlsSettings) -> Result<TlsAcceptor, TlsConfigError> {
 /// The rustls configuration behind [`acceptor`], for servers that add to it (the `otlp`
 /// input offers ALPN `h2`, which gRPC clients require).
 pub fn server_config(settings: &TlsSettings) -> Result<ServerConfig, TlsConfigError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut provider = rustls::crypto::ring::default_provider();
+    if !settings.cipher_suites.is_empty() {
+        provider.cipher_suites = settings
+            .cipher_suites
+            .iter()
+            .map(|s| s.implementation())
+            .collect();
+    }
+    let provider = Arc::new(provider);
     let mut versions: Vec<&'static SupportedProtocolVersion> = Vec::new();
     for v in &settings.supported_protocols {
         versions.push(match v {
@@ -205,10 +273,12 @@ pub fn server_config(settings: &TlsSettings) -> Result<ServerConfig, TlsConfigEr
 
     let chain = certificates("ssl_certificate", &settings.certificate)?;
     let key = private_key(&settings.key)?;
-    let config = builder.with_single_cert(chain, key).map_err(|e| match e {
+    let mut config = builder.with_single_cert(chain, key).map_err(|e| match e {
         rustls::Error::InconsistentKeys(_) => TlsConfigError::KeyMismatch(e.to_string()),
         other => TlsConfigError::Rustls(other.to_string()),
     })?;
+    // A list given is an order of preference (Logstash's "listed by priorities").
+    config.ignore_client_order = !settings.cipher_suites.is_empty();
     Ok(config)
 }
 

@@ -84,13 +84,27 @@ impl Pki {
         with_certificate: bool,
         version: &'static SupportedProtocolVersion,
     ) -> TlsConnector {
+        self.client_offering(with_certificate, version, &CipherSuite::names())
+    }
+
+    /// A client offering only the `suites` (IANA names), in that order.
+    fn client_offering(
+        &self,
+        with_certificate: bool,
+        version: &'static SupportedProtocolVersion,
+        suites: &[impl AsRef<str>],
+    ) -> TlsConnector {
         let mut roots = RootCertStore::empty();
         roots.add(self.ca.der().clone()).unwrap();
-        let builder =
-            ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-                .with_protocol_versions(&[version])
-                .unwrap()
-                .with_root_certificates(roots);
+        let mut provider = rustls::crypto::ring::default_provider();
+        provider.cipher_suites = suites
+            .iter()
+            .map(|name| CipherSuite::parse(name.as_ref()).unwrap().implementation())
+            .collect();
+        let builder = ClientConfig::builder_with_provider(Arc::new(provider))
+            .with_protocol_versions(&[version])
+            .unwrap()
+            .with_root_certificates(roots);
         let config = if with_certificate {
             let key = KeyPair::generate().unwrap();
             let cert_path = self.certificate("client.pem", &key.serialize_pem());
@@ -132,11 +146,25 @@ async fn exchange(addr: SocketAddr, connector: &TlsConnector) -> io::Result<Vec<
     Ok(acks)
 }
 
+/// The suite the server chose for `connector`'s ClientHello.
+async fn negotiated(addr: SocketAddr, connector: &TlsConnector) -> io::Result<String> {
+    let tcp = tokio::net::TcpStream::connect(addr).await?;
+    let name = ServerName::try_from("localhost").unwrap();
+    let tls = connector.connect(name, tcp).await?;
+    let suite = tls.get_ref().1.negotiated_cipher_suite().unwrap();
+    Ok(iana_name(&suite))
+}
+
 async fn wait_error(metrics: &BeatsMetrics, kind: &str) -> MetricsSnapshot {
+    wait_errors(metrics, kind, 1).await
+}
+
+/// Waits until `count` errors of `kind` were counted.
+async fn wait_errors(metrics: &BeatsMetrics, kind: &str, count: u64) -> MetricsSnapshot {
     timeout(Duration::from_secs(5), async {
         loop {
             let m = metrics.snapshot();
-            if m.errors.contains_key(kind) {
+            if m.errors.get(kind).is_some_and(|&n| n >= count) {
                 return m;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -201,6 +229,41 @@ async fn a_protocol_outside_ssl_supported_protocols_is_refused() {
     let old = pki.client(false, &rustls::version::TLS12);
     assert!(exchange(addr, &old).await.is_err());
     wait_error(&metrics, "tls_handshake").await;
+}
+
+const ECDSA_CHACHA: &str = "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256";
+const ECDSA_AES128: &str = "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256";
+const ECDSA_AES256: &str = "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384";
+
+#[tokio::test]
+async fn ssl_cipher_suites_restricts_the_suites_in_its_order() {
+    let pki = Pki::new();
+    let mut settings = pki.server("test-ec-key.pkcs8.pem");
+    settings.supported_protocols = vec![TlsVersion::Tls12, TlsVersion::Tls13];
+    settings.cipher_suites = [ECDSA_CHACHA, ECDSA_AES128, "TLS_AES_128_GCM_SHA256"]
+        .map(|n| CipherSuite::parse(n).unwrap())
+        .to_vec();
+    let (addr, metrics) = start(settings).await;
+
+    let tls12 = &rustls::version::TLS12;
+    let only_allowed = pki.client_offering(false, tls12, &[ECDSA_AES128]);
+    assert_eq!(exchange(addr, &only_allowed).await.unwrap(), PYLOGBEAT_ACKS);
+    assert_eq!(negotiated(addr, &only_allowed).await.unwrap(), ECDSA_AES128);
+
+    // The client prefers AES-256, then AES-128, then ChaCha: the server's order wins.
+    let preferring = pki.client_offering(false, tls12, &[ECDSA_AES256, ECDSA_AES128, ECDSA_CHACHA]);
+    assert_eq!(negotiated(addr, &preferring).await.unwrap(), ECDSA_CHACHA);
+
+    let tls13 = pki.client_offering(false, &rustls::version::TLS13, &["TLS_AES_128_GCM_SHA256"]);
+    assert_eq!(exchange(addr, &tls13).await.unwrap(), PYLOGBEAT_ACKS);
+
+    let refused = pki.client_offering(false, tls12, &[ECDSA_AES256]);
+    assert!(exchange(addr, &refused).await.is_err());
+    let refused13 =
+        pki.client_offering(false, &rustls::version::TLS13, &["TLS_AES_256_GCM_SHA384"]);
+    assert!(exchange(addr, &refused13).await.is_err());
+    let m = wait_errors(&metrics, "tls_handshake", 2).await;
+    assert_eq!(m.errors["tls_handshake"], 2);
 }
 
 #[tokio::test]
