@@ -332,6 +332,41 @@ ssl_supported_protocols => ["TLSv1.2"] ssl_cipher_suites => ["{suite}"]"#
     assert!(scene.written().is_empty());
 }
 
+/// The server key encrypted by Python `cryptography` (PBES2: PBKDF2-HMAC-SHA256, AES-256-CBC)
+/// and decrypted by Sluice with `ssl_key_passphrase`; Filebeat ships over TLS with it.
+#[test]
+fn filebeat_over_tls_with_an_encrypted_server_key() {
+    let pki = Pki::new();
+    let ca = pki.path("ca.pem");
+    let (cert, key) = pki.issue("server");
+    let passphrase = "correct horse battery staple";
+    let encrypted = pki.encrypt_key(&key, "server.encrypted.key", passphrase);
+    let pem = std::fs::read_to_string(&encrypted).unwrap();
+    assert!(
+        pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"),
+        "{pem}"
+    );
+
+    let scene = Scene::new();
+    scene.log("app.log", 0..500);
+    let mut sluice = scene.sluice(
+        &format!(
+            r#"ssl_enabled => true ssl_certificate => "{cert}" ssl_key => "{encrypted}"
+ssl_key_passphrase => "{passphrase}""#
+        ),
+        0,
+    );
+    let filebeat = scene.filebeat(&format!("  ssl.certificate_authorities: [\"{ca}\"]\n"));
+    scene.wait_for_lines(500, &filebeat);
+    drop(filebeat);
+    let log = sluice.terminate();
+    assert_each_once(&scene, 500, 0);
+    assert!(
+        !log.iter().any(|l| l.contains("TLS handshake failed")),
+        "{log:#?}"
+    );
+}
+
 /// Sluice stopped (SIGTERM: it ACKs what it has taken and exits) and started again on the
 /// same port while Filebeat ships 20 000 lines: Filebeat reconnects and resends what was not
 /// ACKed, so every line arrives, at least once.

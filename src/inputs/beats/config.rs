@@ -1,13 +1,13 @@
 //! `input { beats { … } }`: Logstash's setting names (and units) to [`BeatsSettings`].
 //!
-//! Every beats-specific setting of logstash-input-beats that Sluice honours is read here;
-//! the ones it cannot honour (`ssl_key_passphrase`, the obsolete `ssl`/`ssl_verify_mode`)
-//! are refused with a hint rather than silently ignored. Values are checked here, where the
-//! error can point at them: an `ssl_cipher_suites` name rustls does not implement, or a list
-//! leaving an enabled protocol version without a suite. The common
-//! input settings (`id`, `type`, `tags`, `add_field`, `codec`, `enable_metric`) are left to
-//! the pipeline, which applies them to every input alike. Settings of our own carry the
-//! limits Logstash does not have.
+//! Every beats-specific setting of logstash-input-beats is read here; the obsolete ones
+//! (`ssl`, `ssl_verify_mode`) are refused with a hint rather than silently ignored. Values
+//! are checked here, where the error can point at them: an `ssl_cipher_suites` name rustls
+//! does not implement, or a list leaving an enabled protocol version without a suite. (The
+//! files `ssl_*` name are read when the input starts.) The common input settings (`id`,
+//! `type`, `tags`, `add_field`, `codec`, `enable_metric`) are left to the pipeline, which
+//! applies them to every input alike. Settings of our own carry the limits Logstash does not
+//! have.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use super::event::EcsCompatibility;
 use super::server::BeatsSettings;
-use super::tls::{CipherSuite, ClientAuthentication, TlsSettings, TlsVersion};
+use super::tls::{CipherSuite, ClientAuthentication, Passphrase, TlsSettings, TlsVersion};
 use crate::config::ast::{ConfigValue, Number, Plugin, Setting};
 use crate::config::error::{unknown_name_help, ConfigError};
 
@@ -65,6 +65,7 @@ pub fn settings_from_plugin(plugin: &Plugin) -> Result<BeatsSettings, ConfigErro
     let mut ssl_enabled = false;
     let mut certificate: Option<PathBuf> = None;
     let mut key: Option<PathBuf> = None;
+    let mut key_passphrase: Option<Passphrase> = None;
     let mut authorities: Vec<PathBuf> = Vec::new();
     let mut client_auth: Option<ClientAuthentication> = None;
     let mut protocols: Option<Vec<TlsVersion>> = None;
@@ -77,7 +78,10 @@ pub fn settings_from_plugin(plugin: &Plugin) -> Result<BeatsSettings, ConfigErro
         match s.name.as_str() {
             "host" => {
                 host = string(s)?.parse().map_err(|_| {
-                    ConfigError::at(s.value.span, "`host` must be an IP address such as 0.0.0.0 or ::")
+                    ConfigError::at(
+                        s.value.span,
+                        "`host` must be an IP address such as 0.0.0.0 or ::",
+                    )
                 })?
             }
             "port" => {
@@ -102,9 +106,10 @@ pub fn settings_from_plugin(plugin: &Plugin) -> Result<BeatsSettings, ConfigErro
             "ssl_supported_protocols" => {
                 let mut list = Vec::new();
                 for name in strings(s)? {
-                    list.push(TlsVersion::parse(&name).ok_or_else(|| {
-                        invalid(s, "a list of `TLSv1.2` and `TLSv1.3`")
-                    })?);
+                    list.push(
+                        TlsVersion::parse(&name)
+                            .ok_or_else(|| invalid(s, "a list of `TLSv1.2` and `TLSv1.3`"))?,
+                    );
                 }
                 protocols = Some(list)
             }
@@ -125,8 +130,8 @@ pub fn settings_from_plugin(plugin: &Plugin) -> Result<BeatsSettings, ConfigErro
             }
             "max_frame_bytes" => c.limits.max_frame_bytes = size(s)?,
             "max_window_events" => {
-                c.limits.max_window_events = u32::try_from(positive(s)?)
-                    .map_err(|_| invalid(s, "a count below 2^32"))?
+                c.limits.max_window_events =
+                    u32::try_from(positive(s)?).map_err(|_| invalid(s, "a count below 2^32"))?
             }
             "max_window_bytes" => c.limits.max_window_bytes = size(s)?,
             "max_pending_bytes" => settings.max_pending_bytes = size(s)?,
@@ -135,14 +140,12 @@ pub fn settings_from_plugin(plugin: &Plugin) -> Result<BeatsSettings, ConfigErro
             "unacked_window_timeout" => {
                 c.unacked_window_timeout = Duration::from_secs(positive(s)?)
             }
-            "ssl_key_passphrase" => {
-                return Err(ConfigError::at(s.span, "`ssl_key_passphrase` is not supported")
-                    .with_help("decrypt the key once (`openssl pkey -in KEY -out KEY.plain`) and point `ssl_key` at it"))
-            }
+            "ssl_key_passphrase" => key_passphrase = Some(Passphrase(string(s)?)),
             "ssl_cipher_suites" => cipher_suites = Some((s, cipher_suite_list(s)?)),
             "ssl" => {
-                return Err(ConfigError::at(s.span, "`ssl` is obsolete")
-                    .with_help("use `ssl_enabled`"))
+                return Err(
+                    ConfigError::at(s.span, "`ssl` is obsolete").with_help("use `ssl_enabled`")
+                )
             }
             "ssl_verify_mode" => {
                 return Err(ConfigError::at(s.span, "`ssl_verify_mode` is obsolete")
@@ -150,7 +153,12 @@ pub fn settings_from_plugin(plugin: &Plugin) -> Result<BeatsSettings, ConfigErro
             }
             name if COMMON.contains(&name) || IGNORED.contains(&name) => {}
             name => {
-                let valid: Vec<&str> = KNOWN.iter().chain(&COMMON).chain(&IGNORED).copied().collect();
+                let valid: Vec<&str> = KNOWN
+                    .iter()
+                    .chain(&COMMON)
+                    .chain(&IGNORED)
+                    .copied()
+                    .collect();
                 return Err(ConfigError::at(
                     s.span,
                     format!("unknown setting `{name}` for input plugin `beats`"),
@@ -178,6 +186,7 @@ pub fn settings_from_plugin(plugin: &Plugin) -> Result<BeatsSettings, ConfigErro
             ));
         };
         let mut tls = TlsSettings::new(certificate, key);
+        tls.key_passphrase = key_passphrase;
         tls.certificate_authorities = authorities;
         tls.client_authentication = client_auth;
         if let Some(protocols) = protocols {
@@ -359,6 +368,7 @@ mod tests {
             ("ssl_enabled", ConfigValue::Boolean(true)),
             ("ssl_certificate", text("/etc/sluice/cert.pem")),
             ("ssl_key", text("/etc/sluice/key.pem")),
+            ("ssl_key_passphrase", text("s3cret")),
             (
                 "ssl_certificate_authorities",
                 ConfigValue::Array(vec![Spanned {
@@ -387,6 +397,8 @@ mod tests {
         assert!(c.events.add_hostname && !c.events.include_codec_tag);
         assert_eq!(c.limits.max_window_events, 4096);
         let tls = s.tls.unwrap();
+        assert_eq!(tls.key_passphrase, Some(Passphrase("s3cret".into())));
+        assert!(!format!("{tls:?}").contains("s3cret"), "printed: {tls:?}");
         assert_eq!(tls.certificate_authorities, vec![PathBuf::from("/ca.pem")]);
         assert_eq!(
             tls.client_authentication,

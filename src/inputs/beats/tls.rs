@@ -2,8 +2,10 @@
 //! from Logstash's `ssl_*` settings, and the handshake with its failures named.
 //!
 //! Keys may be PKCS#1 (`RSA PRIVATE KEY`), PKCS#8 (`PRIVATE KEY`) or SEC1 (`EC PRIVATE KEY`);
-//! Logstash accepts only PKCS#8, which is a common source of confusing failures. Encrypted
-//! keys are refused with a message saying so. Client certificates are checked against
+//! Logstash accepts only PKCS#8, which is a common source of confusing failures. An encrypted
+//! PKCS#8 key is decrypted with `ssl_key_passphrase` ([`encrypted_key`]); a passphrase for a
+//! key that is not encrypted is refused, as it means `ssl_key` points at another file than
+//! the one meant (Logstash fails on it too, in Netty's `EncryptedPrivateKeyInfo`). Client certificates are checked against
 //! `ssl_certificate_authorities` but their names are not (as in logstash-input-beats).
 //! `ssl_cipher_suites` narrows the provider's suites to the named ones and makes their order
 //! the server's preference, which Logstash's "listed by priorities" means.
@@ -26,6 +28,18 @@ use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
+
+pub mod encrypted_key;
+
+/// `ssl_key_passphrase`; never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Passphrase(pub String);
+
+impl std::fmt::Debug for Passphrase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Passphrase(<redacted>)")
+    }
+}
 
 /// `ssl_client_authentication`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,8 +127,10 @@ fn iana_name(suite: &SupportedCipherSuite) -> String {
 pub struct TlsSettings {
     /// `ssl_certificate`: PEM, the server certificate first, then its chain.
     pub certificate: PathBuf,
-    /// `ssl_key`: PEM, PKCS#1, PKCS#8 or SEC1, unencrypted.
+    /// `ssl_key`: PEM, PKCS#1, PKCS#8 or SEC1, or PKCS#8 encrypted with `key_passphrase`.
     pub key: PathBuf,
+    /// `ssl_key_passphrase`.
+    pub key_passphrase: Option<Passphrase>,
     /// `ssl_certificate_authorities`: PEM files of CAs that sign client certificates.
     pub certificate_authorities: Vec<PathBuf>,
     /// `ssl_client_authentication`; when unset, `Required` if CAs are given (Logstash's rule),
@@ -134,6 +150,7 @@ impl TlsSettings {
         TlsSettings {
             certificate,
             key,
+            key_passphrase: None,
             certificate_authorities: Vec::new(),
             client_authentication: None,
             supported_protocols: vec![TlsVersion::Tls12, TlsVersion::Tls13],
@@ -157,8 +174,17 @@ pub enum TlsConfigError {
         setting: &'static str,
         path: PathBuf,
     },
-    #[error("ssl_key {0} is encrypted; encrypted keys are not supported (decrypt it, e.g. `openssl pkey -in KEY -out KEY.plain`)")]
+    #[error("ssl_key {0} is encrypted; set ssl_key_passphrase")]
     EncryptedKey(PathBuf),
+    #[error("ssl_key {0} is encrypted the traditional OpenSSL way (Proc-Type: 4,ENCRYPTED), which only OpenSSL reads; convert it with `openssl pkcs8 -topk8 -v2 aes-256-cbc -in KEY -out KEY.new`")]
+    TraditionallyEncryptedKey(PathBuf),
+    #[error("ssl_key_passphrase is set but ssl_key {0} is not encrypted; remove the passphrase or point ssl_key at the encrypted key")]
+    PassphraseForPlainKey(PathBuf),
+    #[error("ssl_key {path} {reason}")]
+    Key {
+        path: PathBuf,
+        reason: encrypted_key::KeyError,
+    },
     #[error("ssl_key {0} holds no PEM private key (expected PKCS#1 'RSA PRIVATE KEY', PKCS#8 'PRIVATE KEY' or SEC1 'EC PRIVATE KEY')")]
     NoKey(PathBuf),
     #[error("ssl_certificate_authorities {path}: {reason}")]
@@ -198,12 +224,27 @@ fn certificates(
     Ok(certs)
 }
 
-fn private_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsConfigError> {
+fn private_key(
+    path: &Path,
+    passphrase: Option<&Passphrase>,
+) -> Result<PrivateKeyDer<'static>, TlsConfigError> {
     let pem = read("ssl_key", path)?;
-    if pem.windows(b"ENCRYPTED".len()).any(|w| w == b"ENCRYPTED") {
-        return Err(TlsConfigError::EncryptedKey(path.to_owned()));
+    if encrypted_key::is_traditionally_encrypted(&pem) {
+        return Err(TlsConfigError::TraditionallyEncryptedKey(path.to_owned()));
     }
-    PrivateKeyDer::from_pem_slice(&pem).map_err(|_| TlsConfigError::NoKey(path.to_owned()))
+    match (encrypted_key::is_encrypted_pkcs8(&pem), passphrase) {
+        (true, Some(passphrase)) => encrypted_key::decrypt(&pem, &passphrase.0)
+            .map(PrivateKeyDer::Pkcs8)
+            .map_err(|reason| TlsConfigError::Key {
+                path: path.to_owned(),
+                reason,
+            }),
+        (true, None) => Err(TlsConfigError::EncryptedKey(path.to_owned())),
+        (false, Some(_)) => Err(TlsConfigError::PassphraseForPlainKey(path.to_owned())),
+        (false, None) => {
+            PrivateKeyDer::from_pem_slice(&pem).map_err(|_| TlsConfigError::NoKey(path.to_owned()))
+        }
+    }
 }
 
 /// Builds the acceptor from the settings, reading every file now so mistakes surface at start.
@@ -272,7 +313,7 @@ pub fn server_config(settings: &TlsSettings) -> Result<ServerConfig, TlsConfigEr
     };
 
     let chain = certificates("ssl_certificate", &settings.certificate)?;
-    let key = private_key(&settings.key)?;
+    let key = private_key(&settings.key, settings.key_passphrase.as_ref())?;
     let mut config = builder.with_single_cert(chain, key).map_err(|e| match e {
         rustls::Error::InconsistentKeys(_) => TlsConfigError::KeyMismatch(e.to_string()),
         other => TlsConfigError::Rustls(other.to_string()),

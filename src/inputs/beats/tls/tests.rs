@@ -194,6 +194,55 @@ async fn pkcs1_pkcs8_and_sec1_keys_all_serve() {
 }
 
 #[tokio::test]
+async fn encrypted_pkcs8_keys_serve_with_their_passphrase() {
+    let pki = Pki::new();
+    let client = pki.client(false, &rustls::version::TLS13);
+    for (key, same_as) in [
+        ("test-ec-key.pbkdf2-aes256.pem", "test-ec-key.pkcs8.pem"),
+        ("test-rsa-key.scrypt-aes128.pem", "test-rsa-key.pkcs8.pem"),
+    ] {
+        let mut settings = pki.server(same_as);
+        settings.key = Path::new(KEYS).join(key);
+        settings.key_passphrase = Some(Passphrase("sluice-test".into()));
+        let (addr, _) = start(settings).await;
+        assert_eq!(
+            exchange(addr, &client).await.unwrap(),
+            PYLOGBEAT_ACKS,
+            "{key}"
+        );
+    }
+}
+
+#[test]
+fn passphrase_mistakes_are_named() {
+    let pki = Pki::new();
+    let good = pki.server("test-ec-key.pkcs8.pem");
+    let with = |key: &str, passphrase: Option<&str>| {
+        let mut settings = good.clone();
+        settings.key = Path::new(KEYS).join(key);
+        settings.key_passphrase = passphrase.map(|p| Passphrase(p.into()));
+        acceptor(&settings).err().map(|e| e.to_string())
+    };
+    let encrypted = "test-ec-key.pbkdf2-aes256.pem";
+    assert!(with(encrypted, None)
+        .unwrap()
+        .ends_with("is encrypted; set ssl_key_passphrase"));
+    assert!(with(encrypted, Some("nope"))
+        .unwrap()
+        .ends_with("cannot be decrypted with ssl_key_passphrase (wrong passphrase?)"));
+    assert!(with("test-ec-key.pkcs8.pem", Some("sluice-test"))
+        .unwrap()
+        .starts_with("ssl_key_passphrase is set but ssl_key"));
+    let traditional = with(
+        "test-rsa-key.pkcs1-openssl-encrypted.pem",
+        Some("sluice-test"),
+    );
+    assert!(traditional.unwrap().contains("traditional OpenSSL way"));
+    let pbes1 = with("test-ec-key.pbes1-md5-des.pem", Some("sluice-test"));
+    assert!(pbes1.unwrap().contains("PBES1"));
+}
+
+#[tokio::test]
 async fn required_client_authentication_refuses_clients_without_a_certificate() {
     let pki = Pki::new();
     let mut settings = pki.server("test-ec-key.pkcs8.pem");
