@@ -367,6 +367,54 @@ ssl_key_passphrase => "{passphrase}""#
     );
 }
 
+/// `enrich => [source_metadata, ssl_peer_metadata]` under mutual TLS: Filebeat's client
+/// certificate and the session show in the metadata (copied to fields by `add_field`, as the
+/// file output leaves `@metadata` out), and without `codec_metadata` no codec tag is added.
+#[test]
+fn enrich_ssl_peer_metadata_names_filebeats_certificate() {
+    let pki = Pki::new();
+    let ca = pki.path("ca.pem");
+    let (cert, key) = pki.issue("filebeat");
+    let scene = Scene::new();
+    scene.log("app.log", 0..100);
+    let mut sluice = scene.sluice(
+        &format!(
+            r#"{} enrich => ["source_metadata", "ssl_peer_metadata"]
+add_field => {{ "tls_status" => "%{{[@metadata][tls_peer][status]}}"
+  "tls_subject" => "%{{[@metadata][tls_peer][subject]}}"
+  "tls_protocol" => "%{{[@metadata][tls_peer][protocol]}}"
+  "tls_cipher" => "%{{[@metadata][tls_peer][cipher_suite]}}"
+  "source_ip" => "%{{[@metadata][ip_address]}}" }}"#,
+            pki.server_settings("required")
+        ),
+        0,
+    );
+    let filebeat = scene.filebeat(&format!(
+        "  ssl.certificate_authorities: [\"{ca}\"]\n  ssl.certificate: \"{cert}\"\n  \
+         ssl.key: \"{key}\"\n"
+    ));
+    scene.wait_for_lines(100, &filebeat);
+    drop(filebeat);
+    sluice.terminate();
+    assert_each_once(&scene, 100, 0);
+    let written = scene.written();
+    let event = &written[&("app.log".to_owned(), 42)].0;
+    assert_eq!(event["tls_status"], "verified", "{event}");
+    assert_eq!(event["tls_subject"], "CN=filebeat", "{event}");
+    assert_eq!(event["tls_protocol"], "TLSv1.3", "{event}");
+    assert!(
+        [
+            "TLS_AES_128_GCM_SHA256",
+            "TLS_AES_256_GCM_SHA384",
+            "TLS_CHACHA20_POLY1305_SHA256"
+        ]
+        .contains(&event["tls_cipher"].as_str().unwrap()),
+        "{event}"
+    );
+    assert_eq!(event["source_ip"], "127.0.0.1", "{event}");
+    assert!(event.get("tags").is_none(), "no codec tag: {event}");
+}
+
 /// Sluice stopped (SIGTERM: it ACKs what it has taken and exits) and started again on the
 /// same port while Filebeat ships 20 000 lines: Filebeat reconnects and resends what was not
 /// ACKed, so every line arrives, at least once.

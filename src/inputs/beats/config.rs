@@ -3,7 +3,8 @@
 //! Every beats-specific setting of logstash-input-beats is read here; the obsolete ones
 //! (`ssl`, `ssl_verify_mode`) are refused with a hint rather than silently ignored. Values
 //! are checked here, where the error can point at them: an `ssl_cipher_suites` name rustls
-//! does not implement, or a list leaving an enabled protocol version without a suite. (The
+//! does not implement, a list leaving an enabled protocol version without a suite, `enrich`
+//! values that contradict each other or the deprecated switches it replaces. (The
 //! files `ssl_*` name are read when the input starts.) The common input settings (`id`,
 //! `type`, `tags`, `add_field`, `codec`, `enable_metric`) are left to the pipeline, which
 //! applies them to every input alike. Settings of our own carry the limits Logstash does not
@@ -25,7 +26,7 @@ const COMMON: [&str; 6] = ["id", "type", "tags", "add_field", "codec", "enable_m
 /// Logstash tuning knobs with no meaning here (the tokio runtime schedules connections).
 const IGNORED: [&str; 2] = ["executor_threads", "event_loop_threads"];
 
-const KNOWN: [&str; 24] = [
+const KNOWN: [&str; 26] = [
     "host",
     "port",
     "ssl_enabled",
@@ -37,6 +38,8 @@ const KNOWN: [&str; 24] = [
     "ssl_handshake_timeout",
     "client_inactivity_timeout",
     "add_hostname",
+    "enrich",
+    "ssl_peer_metadata",
     "include_codec_tag",
     "ecs_compatibility",
     "max_frame_bytes",
@@ -72,6 +75,9 @@ pub fn settings_from_plugin(plugin: &Plugin) -> Result<BeatsSettings, ConfigErro
     let mut handshake = Duration::from_secs(10);
     let mut cipher_suites: Option<(&Setting, Vec<CipherSuite>)> = None;
     let mut first_ssl_setting = None;
+    let mut enrich: Option<(&Setting, Enrich)> = None;
+    let mut include_codec_tag: Option<&Setting> = None;
+    let mut ssl_peer_metadata: Option<&Setting> = None;
 
     for s in &plugin.settings {
         let c = &mut settings.connection;
@@ -120,7 +126,17 @@ pub fn settings_from_plugin(plugin: &Plugin) -> Result<BeatsSettings, ConfigErro
                 c.client_inactivity_timeout = Duration::from_secs(positive(s)?)
             }
             "add_hostname" => c.events.add_hostname = boolean(s)?,
-            "include_codec_tag" => c.events.include_codec_tag = boolean(s)?,
+            "include_codec_tag" => {
+                c.events.include_codec_tag = boolean(s)?;
+                include_codec_tag = Some(s);
+            }
+            "enrich" => enrich = Some((s, enrichments(s)?)),
+            // Deprecated in logstash-input-beats 6.5, obsolete in 7.0; still in many configs.
+            "ssl_peer_metadata" => {
+                if boolean(s)? {
+                    ssl_peer_metadata = Some(s);
+                }
+            }
             "ecs_compatibility" => {
                 c.events.ecs_compatibility = match string(s)?.as_str() {
                     "disabled" => EcsCompatibility::Disabled,
@@ -166,8 +182,53 @@ pub fn settings_from_plugin(plugin: &Plugin) -> Result<BeatsSettings, ConfigErro
                 .with_help(unknown_name_help(name, &valid)));
             }
         }
-        if s.name.starts_with("ssl_") && s.name != "ssl_enabled" {
+        if s.name.starts_with("ssl_")
+            && !["ssl_enabled", "ssl_peer_metadata"].contains(&s.name.as_str())
+        {
             first_ssl_setting.get_or_insert(s);
+        }
+    }
+
+    let events = &mut settings.connection.events;
+    match (enrich, include_codec_tag.or(ssl_peer_metadata)) {
+        (Some(_), Some(old)) => {
+            return Err(ConfigError::at(
+                old.span,
+                format!("both `enrich` and the deprecated `{}` are set", old.name),
+            )
+            .with_help("use only `enrich`"))
+        }
+        (Some((_, e)), None) => {
+            events.source_metadata = e.source_metadata;
+            events.include_codec_tag = e.codec_metadata;
+            events.ssl_peer_metadata = e.ssl_peer_metadata;
+        }
+        (None, _) => events.ssl_peer_metadata = ssl_peer_metadata.is_some(),
+    }
+    if events.ssl_peer_metadata {
+        let mode = client_auth.unwrap_or(if authorities.is_empty() {
+            ClientAuthentication::None
+        } else {
+            ClientAuthentication::Required
+        });
+        if !ssl_enabled || mode == ClientAuthentication::None {
+            // `enrich => all` asks for it only where it means something, as in Logstash;
+            // naming it where no client certificate can be asked for is a mistake.
+            let named = match enrich {
+                Some((s, _)) => strings(s)?
+                    .iter()
+                    .any(|n| n == "ssl_peer_metadata")
+                    .then_some(s),
+                None => ssl_peer_metadata,
+            };
+            if let Some(s) = named {
+                return Err(ConfigError::at(
+                    s.span,
+                    "`ssl_peer_metadata` needs client certificates",
+                )
+                .with_help("set `ssl_enabled => true`, `ssl_certificate_authorities` and `ssl_client_authentication => \"optional\"` or `\"required\"`"));
+            }
+            events.ssl_peer_metadata = false;
         }
     }
 
@@ -206,6 +267,47 @@ pub fn settings_from_plugin(plugin: &Plugin) -> Result<BeatsSettings, ConfigErro
         .with_help("add `ssl_enabled => true`, or remove the ssl_* settings"));
     }
     Ok(settings)
+}
+
+/// What `enrich` turns on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Enrich {
+    source_metadata: bool,
+    codec_metadata: bool,
+    ssl_peer_metadata: bool,
+}
+
+/// `enrich`: enrichments, or one of the aliases `all` and `none` alone.
+fn enrichments(s: &Setting) -> Result<Enrich, ConfigError> {
+    let names = strings(s)?;
+    let alias = |on| Enrich {
+        source_metadata: on,
+        codec_metadata: on,
+        ssl_peer_metadata: on,
+    };
+    let mut enrich = alias(false);
+    for name in &names {
+        match name.as_str() {
+            "all" | "none" if names.len() > 1 => {
+                return Err(ConfigError::at(
+                    s.value.span,
+                    format!("`enrich`: the alias `{name}` must be the only value"),
+                ))
+            }
+            "all" => enrich = alias(true),
+            "none" => {}
+            "source_metadata" => enrich.source_metadata = true,
+            "codec_metadata" => enrich.codec_metadata = true,
+            "ssl_peer_metadata" => enrich.ssl_peer_metadata = true,
+            _ => {
+                return Err(invalid(
+                    s,
+                    "a list of `source_metadata`, `codec_metadata`, `ssl_peer_metadata`, or `all` or `none` alone",
+                ))
+            }
+        }
+    }
+    Ok(enrich)
 }
 
 /// `ssl_cipher_suites`: IANA names, each one rustls implements.
@@ -434,6 +536,94 @@ mod tests {
             ("ssl_supported_protocols", list(protocols)),
             ("ssl_cipher_suites", list(suites)),
         ]))
+    }
+
+    /// TLS settings with `ssl_client_authentication`, then `more`.
+    fn tls_with(
+        client_authentication: &str,
+        more: Vec<(&'static str, ConfigValue)>,
+    ) -> Vec<(&'static str, ConfigValue)> {
+        let mut settings = vec![
+            ("port", int(5044)),
+            ("ssl_enabled", ConfigValue::Boolean(true)),
+            ("ssl_certificate", text("c.pem")),
+            ("ssl_key", text("k.pem")),
+            ("ssl_certificate_authorities", list(&["ca.pem"])),
+            ("ssl_client_authentication", text(client_authentication)),
+        ];
+        settings.extend(more);
+        settings
+    }
+
+    #[test]
+    fn enrich_maps_onto_what_the_input_adds() {
+        let events =
+            |settings| settings_from_plugin(&plugin(settings)).map(|s| s.connection.events);
+        let default = events(vec![("port", int(5044))]).unwrap();
+        assert!(default.source_metadata && default.include_codec_tag && !default.ssl_peer_metadata);
+
+        let none = events(vec![("port", int(5044)), ("enrich", text("none"))]).unwrap();
+        assert!(!none.source_metadata && !none.include_codec_tag && !none.ssl_peer_metadata);
+
+        // `all` on a port without client certificates: TLS peer data has nothing to say.
+        let all = events(vec![("port", int(5044)), ("enrich", text("all"))]).unwrap();
+        assert!(all.source_metadata && all.include_codec_tag && !all.ssl_peer_metadata);
+        let all = events(tls_with("optional", vec![("enrich", text("all"))])).unwrap();
+        assert!(all.ssl_peer_metadata);
+
+        let some = events(tls_with(
+            "required",
+            vec![("enrich", list(&["ssl_peer_metadata", "codec_metadata"]))],
+        ))
+        .unwrap();
+        assert!(!some.source_metadata && some.include_codec_tag && some.ssl_peer_metadata);
+
+        // The deprecated switch adds to the defaults.
+        let old = events(tls_with(
+            "required",
+            vec![("ssl_peer_metadata", ConfigValue::Boolean(true))],
+        ))
+        .unwrap();
+        assert!(old.source_metadata && old.include_codec_tag && old.ssl_peer_metadata);
+    }
+
+    #[test]
+    fn enrich_mistakes_are_named() {
+        let err = |settings| settings_from_plugin(&plugin(settings)).unwrap_err();
+        let e = err(vec![
+            ("port", int(5044)),
+            ("enrich", list(&["all", "codec_metadata"])),
+        ]);
+        assert_eq!(
+            e.message,
+            "`enrich`: the alias `all` must be the only value"
+        );
+        let e = err(vec![("port", int(5044)), ("enrich", text("source_data"))]);
+        assert!(
+            e.message.starts_with("`enrich` must be a list of"),
+            "{}",
+            e.message
+        );
+        let e = err(vec![
+            ("port", int(5044)),
+            ("enrich", text("none")),
+            ("include_codec_tag", ConfigValue::Boolean(true)),
+        ]);
+        assert_eq!(
+            e.message,
+            "both `enrich` and the deprecated `include_codec_tag` are set"
+        );
+        assert_eq!(e.span, Some(span(3)));
+        for asking in [
+            ("enrich", text("ssl_peer_metadata")),
+            ("ssl_peer_metadata", ConfigValue::Boolean(true)),
+        ] {
+            let e = err(tls_with("none", vec![asking.clone()]));
+            assert_eq!(e.message, "`ssl_peer_metadata` needs client certificates");
+            assert_eq!(e.span, Some(span(7)));
+            let e = err(vec![("port", int(5044)), asking]);
+            assert_eq!(e.message, "`ssl_peer_metadata` needs client certificates");
+        }
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! the one meant (Logstash fails on it too, in Netty's `EncryptedPrivateKeyInfo`). Client certificates are checked against
 //! `ssl_certificate_authorities` but their names are not (as in logstash-input-beats).
 //! `ssl_cipher_suites` narrows the provider's suites to the named ones and makes their order
-//! the server's preference, which Logstash's "listed by priorities" means.
+//! the server's preference, which Logstash's "listed by priorities" means. [`TlsPeer`] is
+//! what `enrich => ssl_peer_metadata` reads from a finished handshake.
 //!
 //! Before the handshake the first byte is peeked: a client speaking plain Lumberjack (`1`/`2`)
 //! or anything else that is not a TLS record is named as such instead of surfacing as
@@ -28,6 +29,7 @@ use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
+use x509_cert::der::Decode;
 
 pub mod encrypted_key;
 
@@ -321,6 +323,50 @@ pub fn server_config(settings: &TlsSettings) -> Result<ServerConfig, TlsConfigEr
     // A list given is an order of preference (Logstash's "listed by priorities").
     config.ignore_client_order = !settings.cipher_suites.is_empty();
     Ok(config)
+}
+
+/// The TLS session as `enrich => ssl_peer_metadata` reports it, in Java's terms (Logstash's
+/// `SSLSession`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TlsPeer {
+    /// The client presented no certificate (`ssl_client_authentication => optional`).
+    Unverified,
+    /// The client's certificate was verified against `ssl_certificate_authorities`.
+    Verified {
+        /// `TLSv1.2` or `TLSv1.3`.
+        protocol: &'static str,
+        /// The certificate's subject as RFC 4514 (RFC 2253) text, as Java's
+        /// `X500Principal.getName()` writes it: `CN=filebeat,O=Example`.
+        subject: String,
+        /// The IANA name, e.g. `TLS_AES_256_GCM_SHA384`.
+        cipher_suite: String,
+    },
+}
+
+impl TlsPeer {
+    /// Reads a finished handshake; rustls keeps a client's certificates only once verified.
+    pub fn of(session: &rustls::ServerConnection) -> TlsPeer {
+        let verified = || {
+            let certificate = session.peer_certificates()?.first()?;
+            let subject = x509_cert::Certificate::from_der(certificate)
+                .ok()?
+                .tbs_certificate
+                .subject
+                .to_string();
+            let protocol = match session.protocol_version()? {
+                rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2",
+                rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3",
+                _ => return None,
+            };
+            let cipher_suite = iana_name(&session.negotiated_cipher_suite()?);
+            Some(TlsPeer::Verified {
+                protocol,
+                subject,
+                cipher_suite,
+            })
+        };
+        verified().unwrap_or(TlsPeer::Unverified)
+    }
 }
 
 /// Why a TLS connection never got to speak Lumberjack.

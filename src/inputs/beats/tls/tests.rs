@@ -315,6 +315,49 @@ async fn ssl_cipher_suites_restricts_the_suites_in_its_order() {
     assert_eq!(m.errors["tls_handshake"], 2);
 }
 
+/// The server's view of a handshake with `connector`.
+async fn tls_peer(settings: &TlsSettings, connector: &TlsConnector) -> TlsPeer {
+    let acceptor = acceptor(settings).unwrap();
+    let (client_io, server_io) = tokio::io::duplex(64 * 1024);
+    let name = ServerName::try_from("localhost").unwrap();
+    let (server, client) = tokio::join!(
+        acceptor.accept(server_io),
+        connector.connect(name, client_io)
+    );
+    client.unwrap();
+    TlsPeer::of(server.unwrap().get_ref().1)
+}
+
+#[tokio::test]
+async fn the_tls_peer_is_read_from_the_session() {
+    let pki = Pki::new();
+    let mut settings = pki.server("test-ec-key.pkcs8.pem");
+    settings.certificate_authorities = vec![pki.path("ca.pem")];
+    settings.client_authentication = Some(ClientAuthentication::Optional);
+    assert_eq!(
+        tls_peer(&settings, &pki.client(true, &rustls::version::TLS13)).await,
+        TlsPeer::Verified {
+            protocol: "TLSv1.3",
+            // rcgen's default subject.
+            subject: "CN=rcgen self signed cert".into(),
+            cipher_suite: "TLS_AES_256_GCM_SHA384".into(),
+        }
+    );
+    let tls12 = pki.client_offering(true, &rustls::version::TLS12, &[ECDSA_CHACHA]);
+    assert_eq!(
+        tls_peer(&settings, &tls12).await,
+        TlsPeer::Verified {
+            protocol: "TLSv1.2",
+            subject: "CN=rcgen self signed cert".into(),
+            cipher_suite: ECDSA_CHACHA.into(),
+        }
+    );
+    assert_eq!(
+        tls_peer(&settings, &pki.client(false, &rustls::version::TLS13)).await,
+        TlsPeer::Unverified
+    );
+}
+
 #[tokio::test]
 async fn plaintext_lumberjack_on_the_tls_port_is_named() {
     let pki = Pki::new();
