@@ -21,11 +21,13 @@ if ! target/smtp-venv/bin/python -c 'import aiosmtpd' 2>/dev/null; then
 fi
 
 # The real Python Beats client (tests/beats_pylogbeat.rs drives it through
-# tests/peers/pylogbeat_send.py), in a virtualenv of its own under target/.
+# tests/peers/pylogbeat_send.py), in a virtualenv of its own under target/, with Python
+# `cryptography`, which writes the encrypted keys of the ssl_key_passphrase tests
+# (tests/peers/encrypt_key.py).
 venv=target/py-venv
-if ! "$venv/bin/python" -c 'import pylogbeat; assert pylogbeat.__version__ == "2.1.0"' 2>/dev/null; then
+if ! "$venv/bin/python" -c 'import pylogbeat, cryptography; assert pylogbeat.__version__ == "2.1.0"; assert cryptography.__version__ == "46.0.3"' 2>/dev/null; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q pylogbeat==2.1.0
+    "$venv/bin/pip" install -q pylogbeat==2.1.0 cryptography==46.0.3
 fi
 export SLUICE_PYTHON="$PWD/$venv/bin/python"
 

@@ -285,6 +285,136 @@ fn filebeat_over_tls_and_mutual_tls() {
     }
 }
 
+/// Filebeat held to one TLS 1.2 suite (its `ssl.cipher_suites` names are Go's, not IANA's):
+/// shipped when Sluice's `ssl_cipher_suites` allows that suite, refused at the handshake,
+/// logged with the peer and rustls' reason, when it does not.
+#[test]
+fn filebeat_with_one_cipher_suite_against_ssl_cipher_suites() {
+    let pki = Pki::new();
+    let ca = pki.path("ca.pem");
+    let (cert, key) = pki.issue("server");
+    let filebeat_tls = format!(
+        "  ssl.certificate_authorities: [\"{ca}\"]\n  ssl.supported_protocols: [TLSv1.2]\n  \
+         ssl.cipher_suites: [ECDHE-ECDSA-AES-256-GCM-SHA384]\n"
+    );
+    let server = |suite: &str| {
+        format!(
+            r#"ssl_enabled => true ssl_certificate => "{cert}" ssl_key => "{key}"
+ssl_supported_protocols => ["TLSv1.2"] ssl_cipher_suites => ["{suite}"]"#
+        )
+    };
+
+    let scene = Scene::new();
+    scene.log("app.log", 0..500);
+    let mut sluice = scene.sluice(&server("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"), 0);
+    let filebeat = scene.filebeat(&filebeat_tls);
+    scene.wait_for_lines(500, &filebeat);
+    drop(filebeat);
+    let log = sluice.terminate();
+    assert_each_once(&scene, 500, 0);
+    assert!(
+        !log.iter().any(|l| l.contains("TLS handshake failed")),
+        "{log:#?}"
+    );
+
+    let scene = Scene::new();
+    scene.log("app.log", 0..500);
+    let mut sluice = scene.sluice(&server("TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"), 0);
+    let filebeat = scene.filebeat(&filebeat_tls);
+    let failure = sluice.wait_for_log("TLS handshake failed");
+    drop(filebeat);
+    sluice.terminate();
+    assert!(failure.contains("127.0.0.1:"), "the peer: {failure}");
+    assert!(
+        failure.contains("NoCipherSuitesInCommon"),
+        "the reason: {failure}"
+    );
+    assert!(scene.written().is_empty());
+}
+
+/// The server key encrypted by Python `cryptography` (PBES2: PBKDF2-HMAC-SHA256, AES-256-CBC)
+/// and decrypted by Sluice with `ssl_key_passphrase`; Filebeat ships over TLS with it.
+#[test]
+fn filebeat_over_tls_with_an_encrypted_server_key() {
+    let pki = Pki::new();
+    let ca = pki.path("ca.pem");
+    let (cert, key) = pki.issue("server");
+    let passphrase = "correct horse battery staple";
+    let encrypted = pki.encrypt_key(&key, "server.encrypted.key", passphrase);
+    let pem = std::fs::read_to_string(&encrypted).unwrap();
+    assert!(
+        pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"),
+        "{pem}"
+    );
+
+    let scene = Scene::new();
+    scene.log("app.log", 0..500);
+    let mut sluice = scene.sluice(
+        &format!(
+            r#"ssl_enabled => true ssl_certificate => "{cert}" ssl_key => "{encrypted}"
+ssl_key_passphrase => "{passphrase}""#
+        ),
+        0,
+    );
+    let filebeat = scene.filebeat(&format!("  ssl.certificate_authorities: [\"{ca}\"]\n"));
+    scene.wait_for_lines(500, &filebeat);
+    drop(filebeat);
+    let log = sluice.terminate();
+    assert_each_once(&scene, 500, 0);
+    assert!(
+        !log.iter().any(|l| l.contains("TLS handshake failed")),
+        "{log:#?}"
+    );
+}
+
+/// `enrich => [source_metadata, ssl_peer_metadata]` under mutual TLS: Filebeat's client
+/// certificate and the session show in the metadata (copied to fields by `add_field`, as the
+/// file output leaves `@metadata` out), and without `codec_metadata` no codec tag is added.
+#[test]
+fn enrich_ssl_peer_metadata_names_filebeats_certificate() {
+    let pki = Pki::new();
+    let ca = pki.path("ca.pem");
+    let (cert, key) = pki.issue("filebeat");
+    let scene = Scene::new();
+    scene.log("app.log", 0..100);
+    let mut sluice = scene.sluice(
+        &format!(
+            r#"{} enrich => ["source_metadata", "ssl_peer_metadata"]
+add_field => {{ "tls_status" => "%{{[@metadata][tls_peer][status]}}"
+  "tls_subject" => "%{{[@metadata][tls_peer][subject]}}"
+  "tls_protocol" => "%{{[@metadata][tls_peer][protocol]}}"
+  "tls_cipher" => "%{{[@metadata][tls_peer][cipher_suite]}}"
+  "source_ip" => "%{{[@metadata][ip_address]}}" }}"#,
+            pki.server_settings("required")
+        ),
+        0,
+    );
+    let filebeat = scene.filebeat(&format!(
+        "  ssl.certificate_authorities: [\"{ca}\"]\n  ssl.certificate: \"{cert}\"\n  \
+         ssl.key: \"{key}\"\n"
+    ));
+    scene.wait_for_lines(100, &filebeat);
+    drop(filebeat);
+    sluice.terminate();
+    assert_each_once(&scene, 100, 0);
+    let written = scene.written();
+    let event = &written[&("app.log".to_owned(), 42)].0;
+    assert_eq!(event["tls_status"], "verified", "{event}");
+    assert_eq!(event["tls_subject"], "CN=filebeat", "{event}");
+    assert_eq!(event["tls_protocol"], "TLSv1.3", "{event}");
+    assert!(
+        [
+            "TLS_AES_128_GCM_SHA256",
+            "TLS_AES_256_GCM_SHA384",
+            "TLS_CHACHA20_POLY1305_SHA256"
+        ]
+        .contains(&event["tls_cipher"].as_str().unwrap()),
+        "{event}"
+    );
+    assert_eq!(event["source_ip"], "127.0.0.1", "{event}");
+    assert!(event.get("tags").is_none(), "no codec tag: {event}");
+}
+
 /// Sluice stopped (SIGTERM: it ACKs what it has taken and exits) and started again on the
 /// same port while Filebeat ships 20 000 lines: Filebeat reconnects and resends what was not
 /// ACKed, so every line arrives, at least once.

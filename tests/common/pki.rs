@@ -47,6 +47,25 @@ impl Pki {
         (cert_path, key_path)
     }
 
+    /// Writes `key_path` encrypted with `passphrase` to `<name>` by Python `cryptography`
+    /// (`tests/peers/encrypt_key.py`), an encoder independent of the decoder under test.
+    pub fn encrypt_key(&self, key_path: &str, name: &str, passphrase: &str) -> String {
+        let out = self.path(name);
+        let status = std::process::Command::new(super::pylogbeat::python())
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/peers/encrypt_key.py"
+            ))
+            .args([key_path, &out, passphrase])
+            .status()
+            .unwrap();
+        assert!(
+            status.success(),
+            "encrypt_key.py failed: does the Python have `cryptography` (scripts/test.sh installs it)?"
+        );
+        out
+    }
+
     pub fn server_settings(&self, client_authentication: &str) -> String {
         let (cert, key) = self.issue("server");
         format!(

@@ -1,11 +1,14 @@
 //! `input { beats { … } }`: Logstash's setting names (and units) to [`BeatsSettings`].
 //!
-//! Every beats-specific setting of logstash-input-beats that Sluice honours is read here;
-//! the ones it cannot honour (`ssl_key_passphrase`, `ssl_cipher_suites`, the obsolete
-//! `ssl`/`ssl_verify_mode`) are refused with a hint rather than silently ignored. The common
-//! input settings (`id`, `type`, `tags`, `add_field`, `codec`, `enable_metric`) are left to
-//! the pipeline, which applies them to every input alike. Settings of our own carry the
-//! limits Logstash does not have.
+//! Every beats-specific setting of logstash-input-beats is read here; the obsolete ones
+//! (`ssl`, `ssl_verify_mode`) are refused with a hint rather than silently ignored. Values
+//! are checked here, where the error can point at them: an `ssl_cipher_suites` name rustls
+//! does not implement, a list leaving an enabled protocol version without a suite, `enrich`
+//! values that contradict each other or the deprecated switches it replaces. (The
+//! files `ssl_*` name are read when the input starts.) The common input settings (`id`,
+//! `type`, `tags`, `add_field`, `codec`, `enable_metric`) are left to the pipeline, which
+//! applies them to every input alike. Settings of our own carry the limits Logstash does not
+//! have.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -13,7 +16,7 @@ use std::time::Duration;
 
 use super::event::EcsCompatibility;
 use super::server::BeatsSettings;
-use super::tls::{ClientAuthentication, TlsSettings, TlsVersion};
+use super::tls::{CipherSuite, ClientAuthentication, Passphrase, TlsSettings, TlsVersion};
 use crate::config::ast::{ConfigValue, Number, Plugin, Setting};
 use crate::config::error::{unknown_name_help, ConfigError};
 
@@ -23,7 +26,7 @@ const COMMON: [&str; 6] = ["id", "type", "tags", "add_field", "codec", "enable_m
 /// Logstash tuning knobs with no meaning here (the tokio runtime schedules connections).
 const IGNORED: [&str; 2] = ["executor_threads", "event_loop_threads"];
 
-const KNOWN: [&str; 24] = [
+const KNOWN: [&str; 26] = [
     "host",
     "port",
     "ssl_enabled",
@@ -35,6 +38,8 @@ const KNOWN: [&str; 24] = [
     "ssl_handshake_timeout",
     "client_inactivity_timeout",
     "add_hostname",
+    "enrich",
+    "ssl_peer_metadata",
     "include_codec_tag",
     "ecs_compatibility",
     "max_frame_bytes",
@@ -63,18 +68,26 @@ pub fn settings_from_plugin(plugin: &Plugin) -> Result<BeatsSettings, ConfigErro
     let mut ssl_enabled = false;
     let mut certificate: Option<PathBuf> = None;
     let mut key: Option<PathBuf> = None;
+    let mut key_passphrase: Option<Passphrase> = None;
     let mut authorities: Vec<PathBuf> = Vec::new();
     let mut client_auth: Option<ClientAuthentication> = None;
     let mut protocols: Option<Vec<TlsVersion>> = None;
     let mut handshake = Duration::from_secs(10);
+    let mut cipher_suites: Option<(&Setting, Vec<CipherSuite>)> = None;
     let mut first_ssl_setting = None;
+    let mut enrich: Option<(&Setting, Enrich)> = None;
+    let mut include_codec_tag: Option<&Setting> = None;
+    let mut ssl_peer_metadata: Option<&Setting> = None;
 
     for s in &plugin.settings {
         let c = &mut settings.connection;
         match s.name.as_str() {
             "host" => {
                 host = string(s)?.parse().map_err(|_| {
-                    ConfigError::at(s.value.span, "`host` must be an IP address such as 0.0.0.0 or ::")
+                    ConfigError::at(
+                        s.value.span,
+                        "`host` must be an IP address such as 0.0.0.0 or ::",
+                    )
                 })?
             }
             "port" => {
@@ -99,9 +112,10 @@ pub fn settings_from_plugin(plugin: &Plugin) -> Result<BeatsSettings, ConfigErro
             "ssl_supported_protocols" => {
                 let mut list = Vec::new();
                 for name in strings(s)? {
-                    list.push(TlsVersion::parse(&name).ok_or_else(|| {
-                        invalid(s, "a list of `TLSv1.2` and `TLSv1.3`")
-                    })?);
+                    list.push(
+                        TlsVersion::parse(&name)
+                            .ok_or_else(|| invalid(s, "a list of `TLSv1.2` and `TLSv1.3`"))?,
+                    );
                 }
                 protocols = Some(list)
             }
@@ -112,7 +126,17 @@ pub fn settings_from_plugin(plugin: &Plugin) -> Result<BeatsSettings, ConfigErro
                 c.client_inactivity_timeout = Duration::from_secs(positive(s)?)
             }
             "add_hostname" => c.events.add_hostname = boolean(s)?,
-            "include_codec_tag" => c.events.include_codec_tag = boolean(s)?,
+            "include_codec_tag" => {
+                c.events.include_codec_tag = boolean(s)?;
+                include_codec_tag = Some(s);
+            }
+            "enrich" => enrich = Some((s, enrichments(s)?)),
+            // Deprecated in logstash-input-beats 6.5, obsolete in 7.0; still in many configs.
+            "ssl_peer_metadata" => {
+                if boolean(s)? {
+                    ssl_peer_metadata = Some(s);
+                }
+            }
             "ecs_compatibility" => {
                 c.events.ecs_compatibility = match string(s)?.as_str() {
                     "disabled" => EcsCompatibility::Disabled,
@@ -122,8 +146,8 @@ pub fn settings_from_plugin(plugin: &Plugin) -> Result<BeatsSettings, ConfigErro
             }
             "max_frame_bytes" => c.limits.max_frame_bytes = size(s)?,
             "max_window_events" => {
-                c.limits.max_window_events = u32::try_from(positive(s)?)
-                    .map_err(|_| invalid(s, "a count below 2^32"))?
+                c.limits.max_window_events =
+                    u32::try_from(positive(s)?).map_err(|_| invalid(s, "a count below 2^32"))?
             }
             "max_window_bytes" => c.limits.max_window_bytes = size(s)?,
             "max_pending_bytes" => settings.max_pending_bytes = size(s)?,
@@ -132,17 +156,12 @@ pub fn settings_from_plugin(plugin: &Plugin) -> Result<BeatsSettings, ConfigErro
             "unacked_window_timeout" => {
                 c.unacked_window_timeout = Duration::from_secs(positive(s)?)
             }
-            "ssl_key_passphrase" => {
-                return Err(ConfigError::at(s.span, "`ssl_key_passphrase` is not supported")
-                    .with_help("decrypt the key once (`openssl pkey -in KEY -out KEY.plain`) and point `ssl_key` at it"))
-            }
-            "ssl_cipher_suites" => {
-                return Err(ConfigError::at(s.span, "`ssl_cipher_suites` is not supported")
-                    .with_help("only modern AEAD suites are offered; remove the setting"))
-            }
+            "ssl_key_passphrase" => key_passphrase = Some(Passphrase(string(s)?)),
+            "ssl_cipher_suites" => cipher_suites = Some((s, cipher_suite_list(s)?)),
             "ssl" => {
-                return Err(ConfigError::at(s.span, "`ssl` is obsolete")
-                    .with_help("use `ssl_enabled`"))
+                return Err(
+                    ConfigError::at(s.span, "`ssl` is obsolete").with_help("use `ssl_enabled`")
+                )
             }
             "ssl_verify_mode" => {
                 return Err(ConfigError::at(s.span, "`ssl_verify_mode` is obsolete")
@@ -150,7 +169,12 @@ pub fn settings_from_plugin(plugin: &Plugin) -> Result<BeatsSettings, ConfigErro
             }
             name if COMMON.contains(&name) || IGNORED.contains(&name) => {}
             name => {
-                let valid: Vec<&str> = KNOWN.iter().chain(&COMMON).chain(&IGNORED).copied().collect();
+                let valid: Vec<&str> = KNOWN
+                    .iter()
+                    .chain(&COMMON)
+                    .chain(&IGNORED)
+                    .copied()
+                    .collect();
                 return Err(ConfigError::at(
                     s.span,
                     format!("unknown setting `{name}` for input plugin `beats`"),
@@ -158,8 +182,53 @@ pub fn settings_from_plugin(plugin: &Plugin) -> Result<BeatsSettings, ConfigErro
                 .with_help(unknown_name_help(name, &valid)));
             }
         }
-        if s.name.starts_with("ssl_") && s.name != "ssl_enabled" {
+        if s.name.starts_with("ssl_")
+            && !["ssl_enabled", "ssl_peer_metadata"].contains(&s.name.as_str())
+        {
             first_ssl_setting.get_or_insert(s);
+        }
+    }
+
+    let events = &mut settings.connection.events;
+    match (enrich, include_codec_tag.or(ssl_peer_metadata)) {
+        (Some(_), Some(old)) => {
+            return Err(ConfigError::at(
+                old.span,
+                format!("both `enrich` and the deprecated `{}` are set", old.name),
+            )
+            .with_help("use only `enrich`"))
+        }
+        (Some((_, e)), None) => {
+            events.source_metadata = e.source_metadata;
+            events.include_codec_tag = e.codec_metadata;
+            events.ssl_peer_metadata = e.ssl_peer_metadata;
+        }
+        (None, _) => events.ssl_peer_metadata = ssl_peer_metadata.is_some(),
+    }
+    if events.ssl_peer_metadata {
+        let mode = client_auth.unwrap_or(if authorities.is_empty() {
+            ClientAuthentication::None
+        } else {
+            ClientAuthentication::Required
+        });
+        if !ssl_enabled || mode == ClientAuthentication::None {
+            // `enrich => all` asks for it only where it means something, as in Logstash;
+            // naming it where no client certificate can be asked for is a mistake.
+            let named = match enrich {
+                Some((s, _)) => strings(s)?
+                    .iter()
+                    .any(|n| n == "ssl_peer_metadata")
+                    .then_some(s),
+                None => ssl_peer_metadata,
+            };
+            if let Some(s) = named {
+                return Err(ConfigError::at(
+                    s.span,
+                    "`ssl_peer_metadata` needs client certificates",
+                )
+                .with_help("set `ssl_enabled => true`, `ssl_certificate_authorities` and `ssl_client_authentication => \"optional\"` or `\"required\"`"));
+            }
+            events.ssl_peer_metadata = false;
         }
     }
 
@@ -178,12 +247,17 @@ pub fn settings_from_plugin(plugin: &Plugin) -> Result<BeatsSettings, ConfigErro
             ));
         };
         let mut tls = TlsSettings::new(certificate, key);
+        tls.key_passphrase = key_passphrase;
         tls.certificate_authorities = authorities;
         tls.client_authentication = client_auth;
         if let Some(protocols) = protocols {
             tls.supported_protocols = protocols;
         }
         tls.handshake_timeout = handshake;
+        if let Some((s, suites)) = cipher_suites {
+            check_every_protocol_has_a_suite(s, &suites, &tls.supported_protocols)?;
+            tls.cipher_suites = suites;
+        }
         settings.tls = Some(tls);
     } else if let Some(s) = first_ssl_setting {
         return Err(ConfigError::at(
@@ -193,6 +267,97 @@ pub fn settings_from_plugin(plugin: &Plugin) -> Result<BeatsSettings, ConfigErro
         .with_help("add `ssl_enabled => true`, or remove the ssl_* settings"));
     }
     Ok(settings)
+}
+
+/// What `enrich` turns on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Enrich {
+    source_metadata: bool,
+    codec_metadata: bool,
+    ssl_peer_metadata: bool,
+}
+
+/// `enrich`: enrichments, or one of the aliases `all` and `none` alone.
+fn enrichments(s: &Setting) -> Result<Enrich, ConfigError> {
+    let names = strings(s)?;
+    let alias = |on| Enrich {
+        source_metadata: on,
+        codec_metadata: on,
+        ssl_peer_metadata: on,
+    };
+    let mut enrich = alias(false);
+    for name in &names {
+        match name.as_str() {
+            "all" | "none" if names.len() > 1 => {
+                return Err(ConfigError::at(
+                    s.value.span,
+                    format!("`enrich`: the alias `{name}` must be the only value"),
+                ))
+            }
+            "all" => enrich = alias(true),
+            "none" => {}
+            "source_metadata" => enrich.source_metadata = true,
+            "codec_metadata" => enrich.codec_metadata = true,
+            "ssl_peer_metadata" => enrich.ssl_peer_metadata = true,
+            _ => {
+                return Err(invalid(
+                    s,
+                    "a list of `source_metadata`, `codec_metadata`, `ssl_peer_metadata`, or `all` or `none` alone",
+                ))
+            }
+        }
+    }
+    Ok(enrich)
+}
+
+/// `ssl_cipher_suites`: IANA names, each one rustls implements.
+fn cipher_suite_list(s: &Setting) -> Result<Vec<CipherSuite>, ConfigError> {
+    let names = strings(s)?;
+    if names.is_empty() {
+        return Err(invalid(s, "a list of at least one cipher suite"));
+    }
+    names
+        .iter()
+        .map(|name| {
+            CipherSuite::parse(name).ok_or_else(|| {
+                ConfigError::at(
+                    s.value.span,
+                    format!(
+                        "`ssl_cipher_suites`: `{name}` is not a cipher suite Sluice implements"
+                    ),
+                )
+                .with_help(format!(
+                    "use IANA names among {} (CBC suites and RSA key exchange are not offered)",
+                    CipherSuite::names().join(", ")
+                ))
+            })
+        })
+        .collect()
+}
+
+/// A protocol version left without a suite could never be negotiated: a mistake, not a wish.
+fn check_every_protocol_has_a_suite(
+    s: &Setting,
+    suites: &[CipherSuite],
+    protocols: &[TlsVersion],
+) -> Result<(), ConfigError> {
+    for &version in protocols {
+        if !suites.iter().any(|suite| suite.version() == version) {
+            return Err(ConfigError::at(
+                s.value.span,
+                format!(
+                    "`ssl_cipher_suites` names no suite for {}, which `ssl_supported_protocols` enables",
+                    version.name()
+                ),
+            )
+            .with_help(format!(
+                "add a {} suite, or leave {} out of `ssl_supported_protocols`",
+                version.name(),
+                version.name()
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn invalid(s: &Setting, expected: &str) -> ConfigError {
@@ -305,6 +470,7 @@ mod tests {
             ("ssl_enabled", ConfigValue::Boolean(true)),
             ("ssl_certificate", text("/etc/sluice/cert.pem")),
             ("ssl_key", text("/etc/sluice/key.pem")),
+            ("ssl_key_passphrase", text("s3cret")),
             (
                 "ssl_certificate_authorities",
                 ConfigValue::Array(vec![Spanned {
@@ -318,6 +484,10 @@ mod tests {
             ),
             ("ssl_supported_protocols", text("TLSv1.3")),
             ("ssl_handshake_timeout", int(2500)),
+            (
+                "ssl_cipher_suites",
+                list(&["TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256"]),
+            ),
             ("max_window_events", int(4096)),
             ("tags", ConfigValue::Array(vec![])),
         ]))
@@ -329,6 +499,8 @@ mod tests {
         assert!(c.events.add_hostname && !c.events.include_codec_tag);
         assert_eq!(c.limits.max_window_events, 4096);
         let tls = s.tls.unwrap();
+        assert_eq!(tls.key_passphrase, Some(Passphrase("s3cret".into())));
+        assert!(!format!("{tls:?}").contains("s3cret"), "printed: {tls:?}");
         assert_eq!(tls.certificate_authorities, vec![PathBuf::from("/ca.pem")]);
         assert_eq!(
             tls.client_authentication,
@@ -336,6 +508,199 @@ mod tests {
         );
         assert_eq!(tls.supported_protocols, vec![TlsVersion::Tls13]);
         assert_eq!(tls.handshake_timeout, Duration::from_millis(2500));
+        assert_eq!(
+            tls.cipher_suites,
+            ["TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256"]
+                .map(|n| CipherSuite::parse(n).unwrap())
+        );
+    }
+
+    fn list(items: &[&str]) -> ConfigValue {
+        ConfigValue::Array(
+            items
+                .iter()
+                .map(|i| Spanned {
+                    node: text(i),
+                    span: span(50),
+                })
+                .collect(),
+        )
+    }
+
+    fn with_suites(protocols: &[&str], suites: &[&str]) -> Result<BeatsSettings, ConfigError> {
+        settings_from_plugin(&plugin(vec![
+            ("port", int(5044)),
+            ("ssl_enabled", ConfigValue::Boolean(true)),
+            ("ssl_certificate", text("c.pem")),
+            ("ssl_key", text("k.pem")),
+            ("ssl_supported_protocols", list(protocols)),
+            ("ssl_cipher_suites", list(suites)),
+        ]))
+    }
+
+    /// TLS settings with `ssl_client_authentication`, then `more`.
+    fn tls_with(
+        client_authentication: &str,
+        more: Vec<(&'static str, ConfigValue)>,
+    ) -> Vec<(&'static str, ConfigValue)> {
+        let mut settings = vec![
+            ("port", int(5044)),
+            ("ssl_enabled", ConfigValue::Boolean(true)),
+            ("ssl_certificate", text("c.pem")),
+            ("ssl_key", text("k.pem")),
+            ("ssl_certificate_authorities", list(&["ca.pem"])),
+            ("ssl_client_authentication", text(client_authentication)),
+        ];
+        settings.extend(more);
+        settings
+    }
+
+    #[test]
+    fn enrich_maps_onto_what_the_input_adds() {
+        let events =
+            |settings| settings_from_plugin(&plugin(settings)).map(|s| s.connection.events);
+        let default = events(vec![("port", int(5044))]).unwrap();
+        assert!(default.source_metadata && default.include_codec_tag && !default.ssl_peer_metadata);
+
+        let none = events(vec![("port", int(5044)), ("enrich", text("none"))]).unwrap();
+        assert!(!none.source_metadata && !none.include_codec_tag && !none.ssl_peer_metadata);
+
+        // `all` on a port without client certificates: TLS peer data has nothing to say.
+        let all = events(vec![("port", int(5044)), ("enrich", text("all"))]).unwrap();
+        assert!(all.source_metadata && all.include_codec_tag && !all.ssl_peer_metadata);
+        let all = events(tls_with("optional", vec![("enrich", text("all"))])).unwrap();
+        assert!(all.ssl_peer_metadata);
+
+        let some = events(tls_with(
+            "required",
+            vec![("enrich", list(&["ssl_peer_metadata", "codec_metadata"]))],
+        ))
+        .unwrap();
+        assert!(!some.source_metadata && some.include_codec_tag && some.ssl_peer_metadata);
+
+        // The deprecated switch adds to the defaults.
+        let old = events(tls_with(
+            "required",
+            vec![("ssl_peer_metadata", ConfigValue::Boolean(true))],
+        ))
+        .unwrap();
+        assert!(old.source_metadata && old.include_codec_tag && old.ssl_peer_metadata);
+    }
+
+    #[test]
+    fn enrich_mistakes_are_named() {
+        let err = |settings| settings_from_plugin(&plugin(settings)).unwrap_err();
+        let e = err(vec![
+            ("port", int(5044)),
+            ("enrich", list(&["all", "codec_metadata"])),
+        ]);
+        assert_eq!(
+            e.message,
+            "`enrich`: the alias `all` must be the only value"
+        );
+        let e = err(vec![("port", int(5044)), ("enrich", text("source_data"))]);
+        assert!(
+            e.message.starts_with("`enrich` must be a list of"),
+            "{}",
+            e.message
+        );
+        let e = err(vec![
+            ("port", int(5044)),
+            ("enrich", text("none")),
+            ("include_codec_tag", ConfigValue::Boolean(true)),
+        ]);
+        assert_eq!(
+            e.message,
+            "both `enrich` and the deprecated `include_codec_tag` are set"
+        );
+        assert_eq!(e.span, Some(span(3)));
+        for asking in [
+            ("enrich", text("ssl_peer_metadata")),
+            ("ssl_peer_metadata", ConfigValue::Boolean(true)),
+        ] {
+            let e = err(tls_with("none", vec![asking.clone()]));
+            assert_eq!(e.message, "`ssl_peer_metadata` needs client certificates");
+            assert_eq!(e.span, Some(span(7)));
+            let e = err(vec![("port", int(5044)), asking]);
+            assert_eq!(e.message, "`ssl_peer_metadata` needs client certificates");
+        }
+    }
+
+    #[test]
+    fn cipher_suites_take_iana_names_of_both_versions() {
+        let names = [
+            "TLS_AES_256_GCM_SHA384",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+        ];
+        let tls = with_suites(&["TLSv1.2", "TLSv1.3"], &names)
+            .unwrap()
+            .tls
+            .unwrap();
+        let versions: Vec<TlsVersion> = tls.cipher_suites.iter().map(|s| s.version()).collect();
+        assert_eq!(
+            versions,
+            [TlsVersion::Tls13, TlsVersion::Tls12, TlsVersion::Tls12]
+        );
+        // Every name offered back in the help parses.
+        let all = CipherSuite::names();
+        assert_eq!(all.len(), 9);
+        assert!(all.iter().all(|n| CipherSuite::parse(n).is_some()));
+        // rustls' own spelling of the TLS 1.3 names is not Logstash's.
+        assert!(CipherSuite::parse("TLS13_AES_256_GCM_SHA384").is_none());
+    }
+
+    #[test]
+    fn cipher_suites_rustls_lacks_are_named_with_the_supported_ones() {
+        for name in [
+            "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384",
+            "TLS_RSA_WITH_AES_128_GCM_SHA256",
+            "ECDHE-RSA-AES128-GCM-SHA256",
+            "tls_aes_256_gcm_sha384",
+            "",
+        ] {
+            let e = with_suites(&["TLSv1.3"], &["TLS_AES_256_GCM_SHA384", name]).unwrap_err();
+            assert_eq!(e.span, Some(span(105)), "{name}");
+            assert_eq!(
+                e.message,
+                format!("`ssl_cipher_suites`: `{name}` is not a cipher suite Sluice implements")
+            );
+            let help = e.help.unwrap();
+            assert!(help.contains("TLS_AES_128_GCM_SHA256, "), "{help}");
+            assert!(
+                help.contains("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"),
+                "{help}"
+            );
+        }
+        let e = with_suites(&["TLSv1.3"], &[]).unwrap_err();
+        assert_eq!(
+            e.message,
+            "`ssl_cipher_suites` must be a list of at least one cipher suite"
+        );
+    }
+
+    #[test]
+    fn every_enabled_protocol_needs_a_suite() {
+        let e = with_suites(&["TLSv1.2", "TLSv1.3"], &["TLS_AES_256_GCM_SHA384"]).unwrap_err();
+        assert_eq!(e.span, Some(span(105)));
+        assert_eq!(
+            e.message,
+            "`ssl_cipher_suites` names no suite for TLSv1.2, which `ssl_supported_protocols` enables"
+        );
+        let e =
+            with_suites(&["TLSv1.3"], &["TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"]).unwrap_err();
+        assert!(e.message.contains("no suite for TLSv1.3"), "{}", e.message);
+        // Without `ssl_supported_protocols` both versions are enabled.
+        let e = settings_from_plugin(&plugin(vec![
+            ("port", int(5044)),
+            ("ssl_enabled", ConfigValue::Boolean(true)),
+            ("ssl_certificate", text("c.pem")),
+            ("ssl_key", text("k.pem")),
+            ("ssl_cipher_suites", text("TLS_AES_128_GCM_SHA256")),
+        ]))
+        .unwrap_err();
+        assert!(e.message.contains("no suite for TLSv1.2"), "{}", e.message);
+        assert!(with_suites(&["TLSv1.2"], &["TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"]).is_ok());
     }
 
     #[test]

@@ -36,6 +36,7 @@ use tokio_util::sync::CancellationToken;
 use super::event::{EventBuilder, EventOptions};
 use super::frame::{DataFrame, Decoder, Limits, ProtocolError, Version, Window};
 use super::metrics::BeatsMetrics;
+use super::tls::TlsPeer;
 use super::WindowSink;
 use crate::event::Event;
 use crate::pipeline::receipt::{receipt, BatchHandle, Delivery, Finalizers};
@@ -175,10 +176,12 @@ async fn submit_in_order(
 }
 
 /// Serves one accepted connection until it ends; `shutdown` stops it at the next window
-/// boundary once its pending windows are acknowledged.
+/// boundary once its pending windows are acknowledged. `tls_peer` is the TLS session when
+/// `enrich` includes `ssl_peer_metadata`.
 pub async fn serve<S>(
     stream: S,
     peer: SocketAddr,
+    tls_peer: Option<TlsPeer>,
     ctx: Arc<ConnectionContext>,
     shutdown: CancellationToken,
 ) where
@@ -201,7 +204,11 @@ pub async fn serve<S>(
     let (jobs, jobs_rx) = mpsc::channel(settings.max_windows_ahead.max(1));
     let reader = Reader {
         ctx: &ctx,
-        events: Arc::new(EventBuilder::new(peer, settings.events)),
+        events: Arc::new(EventBuilder::for_connection(
+            peer,
+            tls_peer.as_ref(),
+            settings.events,
+        )),
         slots,
         tx,
         jobs,

@@ -17,7 +17,11 @@
 //! - Events with a `message` (or, from logstash-forwarder, a `line`, which becomes `message`)
 //!   are tagged `beats_input_codec_plain_applied`; the others `beats_input_raw_event`.
 //! - The peer's IP goes to `[@metadata][ip_address]`, or to
-//!   `[@metadata][input][beats][host][ip]` under `ecs_compatibility => v1`.
+//!   `[@metadata][input][beats][host][ip]` under `ecs_compatibility => v1` (`enrich`'s
+//!   `source_metadata`, on by default).
+//! - With `enrich => ssl_peer_metadata`, `[@metadata][tls_peer][status]` is `verified` or
+//!   `unverified`; a verified peer adds `[@metadata][tls_peer][protocol|subject|cipher_suite]`
+//!   (under ECS `[@metadata][input][beats][tls][version_protocol|client][subject]|cipher]`).
 //! - `add_hostname` copies `[beat][hostname]` to `host` (or, under ECS,
 //!   `[@metadata][input][beats][host][name]`) unless that is already set.
 
@@ -27,6 +31,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::frame::Payload;
+use super::tls::TlsPeer;
 use crate::event::json::{decode_object, JsonError};
 use crate::event::json_check::{check_object, TopKey};
 use crate::event::raw::parse_timestamp;
@@ -57,8 +62,13 @@ pub struct EventOptions {
     pub ecs_compatibility: EcsCompatibility,
     /// `add_hostname` (deprecated in Logstash, default false).
     pub add_hostname: bool,
-    /// `include_codec_tag` (default true): whether to add `codec_applied_tag`.
+    /// `include_codec_tag` (default true), or `codec_metadata` in `enrich`: whether to add
+    /// `codec_applied_tag`.
     pub include_codec_tag: bool,
+    /// `source_metadata` in `enrich` (default true): the peer's IP in the metadata.
+    pub source_metadata: bool,
+    /// `ssl_peer_metadata` in `enrich` (default false): the TLS session in the metadata.
+    pub ssl_peer_metadata: bool,
     /// [`CODEC_APPLIED_TAG`], or [`MULTILINE_CODEC_APPLIED_TAG`] under the multiline codec.
     pub codec_applied_tag: &'static str,
     /// Keep events in the usual shape as their JSON until a field is read (default true).
@@ -74,6 +84,8 @@ impl Default for EventOptions {
             ecs_compatibility: EcsCompatibility::Disabled,
             add_hostname: false,
             include_codec_tag: true,
+            source_metadata: true,
+            ssl_peer_metadata: false,
             codec_applied_tag: CODEC_APPLIED_TAG,
             lazy: true,
         }
@@ -84,8 +96,8 @@ impl Default for EventOptions {
 /// prepared once here rather than per event.
 pub struct EventBuilder {
     options: EventOptions,
-    ip: Text,
-    ip_field: FieldRef,
+    /// What this connection adds to every event's metadata (`enrich`).
+    metadata: Vec<(FieldRef, Value)>,
     hostname_field: FieldRef,
     beat_hostname: FieldRef,
     /// What lazy events get added; `None` when events must be trees from the start
@@ -94,29 +106,77 @@ pub struct EventBuilder {
 }
 
 impl EventBuilder {
+    /// For a plain connection from `peer`.
     pub fn new(peer: SocketAddr, options: EventOptions) -> EventBuilder {
-        let (ip_field, hostname_field) = match options.ecs_compatibility {
-            EcsCompatibility::Disabled => ("[@metadata][ip_address]", "[host]"),
-            EcsCompatibility::V1 => (
-                "[@metadata][input][beats][host][ip]",
-                "[@metadata][input][beats][host][name]",
-            ),
-        };
-        let ip = Text::from(peer.ip().to_string());
-        let ip_field = field(ip_field);
+        EventBuilder::for_connection(peer, None, options)
+    }
+
+    /// For a connection from `peer`, over the TLS session `tls_peer` when `enrich` includes
+    /// `ssl_peer_metadata`.
+    pub fn for_connection(
+        peer: SocketAddr,
+        tls_peer: Option<&TlsPeer>,
+        options: EventOptions,
+    ) -> EventBuilder {
+        let ecs = options.ecs_compatibility == EcsCompatibility::V1;
+        let pick = |disabled: &str, v1: &str| field(if ecs { v1 } else { disabled });
+        let text = |s: &str| Value::String(Text::from(s.to_owned()));
+        let mut metadata = Vec::new();
+        if options.source_metadata {
+            metadata.push((
+                pick(
+                    "[@metadata][ip_address]",
+                    "[@metadata][input][beats][host][ip]",
+                ),
+                text(&peer.ip().to_string()),
+            ));
+        }
+        match tls_peer {
+            None => {}
+            Some(TlsPeer::Unverified) => {
+                metadata.push((field("[@metadata][tls_peer][status]"), text("unverified")))
+            }
+            Some(TlsPeer::Verified {
+                protocol,
+                subject,
+                cipher_suite,
+            }) => metadata.extend([
+                (field("[@metadata][tls_peer][status]"), text("verified")),
+                (
+                    pick(
+                        "[@metadata][tls_peer][protocol]",
+                        "[@metadata][input][beats][tls][version_protocol]",
+                    ),
+                    text(protocol),
+                ),
+                (
+                    pick(
+                        "[@metadata][tls_peer][subject]",
+                        "[@metadata][input][beats][tls][client][subject]",
+                    ),
+                    text(subject),
+                ),
+                (
+                    pick(
+                        "[@metadata][tls_peer][cipher_suite]",
+                        "[@metadata][input][beats][tls][cipher]",
+                    ),
+                    text(cipher_suite),
+                ),
+            ]),
+        }
         let overlay = (options.lazy && !options.add_hostname).then(|| {
             Arc::new(Overlay {
                 tag: options
                     .include_codec_tag
                     .then(|| Text::from_static(options.codec_applied_tag)),
-                metadata: vec![(ip_field.clone(), Value::String(ip.clone()))],
+                metadata: metadata.clone(),
             })
         });
         EventBuilder {
             options,
-            ip,
-            ip_field,
-            hostname_field: field(hostname_field),
+            metadata,
+            hostname_field: pick("[host]", "[@metadata][input][beats][host][name]"),
             beat_hostname: field("[beat][hostname]"),
             overlay,
         }
@@ -180,7 +240,9 @@ impl EventBuilder {
         } else if self.options.include_codec_tag {
             event.add_tag(Text::from_static(self.options.codec_applied_tag));
         }
-        event.insert(&self.ip_field, Value::String(self.ip.clone()));
+        for (field, value) in &self.metadata {
+            event.insert(field, value.clone());
+        }
         if self.options.add_hostname && !event.contains(&self.hostname_field) {
             if let Some(host) = event.get(&self.beat_hostname).cloned() {
                 event.insert(&self.hostname_field, host);
@@ -468,6 +530,81 @@ mod tests {
         assert_eq!(text(&lazy_seen.4), text(&eager_seen.4), "codecs of {shown}");
         assert!(lazy.fields_built());
         true
+    }
+
+    #[test]
+    fn enrich_adds_the_source_and_tls_peer_to_lazy_and_tree_events_alike() {
+        let doc = br#"{"@timestamp":"2026-11-24T16:17:54.123Z","@metadata":{"beat":"filebeat"},"message":"hello"}"#;
+        let verified = TlsPeer::Verified {
+            protocol: "TLSv1.3",
+            subject: "CN=filebeat,O=Example".into(),
+            cipher_suite: "TLS_AES_256_GCM_SHA384".into(),
+        };
+        let enriched = EventOptions {
+            ssl_peer_metadata: true,
+            ..EventOptions::default()
+        };
+        let b = EventBuilder::for_connection(peer(), Some(&verified), enriched);
+        assert!(assert_same_both_ways(&b, doc));
+        let e = b.build(Payload::Json(Bytes::from_static(doc))).unwrap();
+        for (path, value) in [
+            ("[@metadata][ip_address]", "192.0.2.7"),
+            ("[@metadata][tls_peer][status]", "verified"),
+            ("[@metadata][tls_peer][protocol]", "TLSv1.3"),
+            ("[@metadata][tls_peer][subject]", "CN=filebeat,O=Example"),
+            (
+                "[@metadata][tls_peer][cipher_suite]",
+                "TLS_AES_256_GCM_SHA384",
+            ),
+            ("[@metadata][beat]", "filebeat"),
+        ] {
+            assert_eq!(get(&e, path), Some(&value.into()), "{path}");
+        }
+
+        let ecs = EventOptions {
+            ecs_compatibility: EcsCompatibility::V1,
+            ..enriched
+        };
+        let b = EventBuilder::for_connection(peer(), Some(&verified), ecs);
+        assert!(assert_same_both_ways(&b, doc));
+        let e = b
+            .build_tree(Payload::Json(Bytes::from_static(doc)))
+            .unwrap();
+        for (path, value) in [
+            ("[@metadata][input][beats][host][ip]", "192.0.2.7"),
+            ("[@metadata][tls_peer][status]", "verified"),
+            (
+                "[@metadata][input][beats][tls][version_protocol]",
+                "TLSv1.3",
+            ),
+            (
+                "[@metadata][input][beats][tls][client][subject]",
+                "CN=filebeat,O=Example",
+            ),
+            (
+                "[@metadata][input][beats][tls][cipher]",
+                "TLS_AES_256_GCM_SHA384",
+            ),
+        ] {
+            assert_eq!(get(&e, path), Some(&value.into()), "{path}");
+        }
+
+        // No client certificate: the status only. No `source_metadata`: no address.
+        let quiet = EventOptions {
+            source_metadata: false,
+            ..enriched
+        };
+        let b = EventBuilder::for_connection(peer(), Some(&TlsPeer::Unverified), quiet);
+        assert!(assert_same_both_ways(&b, doc));
+        let e = b.build(Payload::Json(Bytes::from_static(doc))).unwrap();
+        assert_eq!(
+            get(&e, "[@metadata][tls_peer]"),
+            Some(&Value::Object(Object::from_iter([(
+                Text::from_static("status"),
+                Value::from("unverified")
+            )])))
+        );
+        assert_eq!(get(&e, "[@metadata][ip_address]"), None);
     }
 
     #[test]

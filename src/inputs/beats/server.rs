@@ -144,10 +144,17 @@ async fn accept(
     shutdown: CancellationToken,
 ) {
     let Some((acceptor, limit)) = tls else {
-        return serve(stream, peer, ctx, shutdown).await;
+        return serve(stream, peer, None, ctx, shutdown).await;
     };
     match tls::handshake(&acceptor, stream, limit).await {
-        Ok(Some(stream)) => serve(stream, peer, ctx, shutdown).await,
+        Ok(Some(stream)) => {
+            let tls_peer = ctx
+                .settings
+                .events
+                .ssl_peer_metadata
+                .then(|| tls::TlsPeer::of(stream.get_ref().1));
+            serve(stream, peer, tls_peer, ctx, shutdown).await
+        }
         Ok(None) => tracing::debug!(%peer, "beats: client closed before the TLS handshake"),
         Err(e) => {
             ctx.metrics.error(e.kind());

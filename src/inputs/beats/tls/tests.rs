@@ -84,13 +84,27 @@ impl Pki {
         with_certificate: bool,
         version: &'static SupportedProtocolVersion,
     ) -> TlsConnector {
+        self.client_offering(with_certificate, version, &CipherSuite::names())
+    }
+
+    /// A client offering only the `suites` (IANA names), in that order.
+    fn client_offering(
+        &self,
+        with_certificate: bool,
+        version: &'static SupportedProtocolVersion,
+        suites: &[impl AsRef<str>],
+    ) -> TlsConnector {
         let mut roots = RootCertStore::empty();
         roots.add(self.ca.der().clone()).unwrap();
-        let builder =
-            ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-                .with_protocol_versions(&[version])
-                .unwrap()
-                .with_root_certificates(roots);
+        let mut provider = rustls::crypto::ring::default_provider();
+        provider.cipher_suites = suites
+            .iter()
+            .map(|name| CipherSuite::parse(name.as_ref()).unwrap().implementation())
+            .collect();
+        let builder = ClientConfig::builder_with_provider(Arc::new(provider))
+            .with_protocol_versions(&[version])
+            .unwrap()
+            .with_root_certificates(roots);
         let config = if with_certificate {
             let key = KeyPair::generate().unwrap();
             let cert_path = self.certificate("client.pem", &key.serialize_pem());
@@ -132,11 +146,25 @@ async fn exchange(addr: SocketAddr, connector: &TlsConnector) -> io::Result<Vec<
     Ok(acks)
 }
 
+/// The suite the server chose for `connector`'s ClientHello.
+async fn negotiated(addr: SocketAddr, connector: &TlsConnector) -> io::Result<String> {
+    let tcp = tokio::net::TcpStream::connect(addr).await?;
+    let name = ServerName::try_from("localhost").unwrap();
+    let tls = connector.connect(name, tcp).await?;
+    let suite = tls.get_ref().1.negotiated_cipher_suite().unwrap();
+    Ok(iana_name(&suite))
+}
+
 async fn wait_error(metrics: &BeatsMetrics, kind: &str) -> MetricsSnapshot {
+    wait_errors(metrics, kind, 1).await
+}
+
+/// Waits until `count` errors of `kind` were counted.
+async fn wait_errors(metrics: &BeatsMetrics, kind: &str, count: u64) -> MetricsSnapshot {
     timeout(Duration::from_secs(5), async {
         loop {
             let m = metrics.snapshot();
-            if m.errors.contains_key(kind) {
+            if m.errors.get(kind).is_some_and(|&n| n >= count) {
                 return m;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -163,6 +191,55 @@ async fn pkcs1_pkcs8_and_sec1_keys_all_serve() {
             "{key}"
         );
     }
+}
+
+#[tokio::test]
+async fn encrypted_pkcs8_keys_serve_with_their_passphrase() {
+    let pki = Pki::new();
+    let client = pki.client(false, &rustls::version::TLS13);
+    for (key, same_as) in [
+        ("test-ec-key.pbkdf2-aes256.pem", "test-ec-key.pkcs8.pem"),
+        ("test-rsa-key.scrypt-aes128.pem", "test-rsa-key.pkcs8.pem"),
+    ] {
+        let mut settings = pki.server(same_as);
+        settings.key = Path::new(KEYS).join(key);
+        settings.key_passphrase = Some(Passphrase("sluice-test".into()));
+        let (addr, _) = start(settings).await;
+        assert_eq!(
+            exchange(addr, &client).await.unwrap(),
+            PYLOGBEAT_ACKS,
+            "{key}"
+        );
+    }
+}
+
+#[test]
+fn passphrase_mistakes_are_named() {
+    let pki = Pki::new();
+    let good = pki.server("test-ec-key.pkcs8.pem");
+    let with = |key: &str, passphrase: Option<&str>| {
+        let mut settings = good.clone();
+        settings.key = Path::new(KEYS).join(key);
+        settings.key_passphrase = passphrase.map(|p| Passphrase(p.into()));
+        acceptor(&settings).err().map(|e| e.to_string())
+    };
+    let encrypted = "test-ec-key.pbkdf2-aes256.pem";
+    assert!(with(encrypted, None)
+        .unwrap()
+        .ends_with("is encrypted; set ssl_key_passphrase"));
+    assert!(with(encrypted, Some("nope"))
+        .unwrap()
+        .ends_with("cannot be decrypted with ssl_key_passphrase (wrong passphrase?)"));
+    assert!(with("test-ec-key.pkcs8.pem", Some("sluice-test"))
+        .unwrap()
+        .starts_with("ssl_key_passphrase is set but ssl_key"));
+    let traditional = with(
+        "test-rsa-key.pkcs1-openssl-encrypted.pem",
+        Some("sluice-test"),
+    );
+    assert!(traditional.unwrap().contains("traditional OpenSSL way"));
+    let pbes1 = with("test-ec-key.pbes1-md5-des.pem", Some("sluice-test"));
+    assert!(pbes1.unwrap().contains("PBES1"));
 }
 
 #[tokio::test]
@@ -201,6 +278,84 @@ async fn a_protocol_outside_ssl_supported_protocols_is_refused() {
     let old = pki.client(false, &rustls::version::TLS12);
     assert!(exchange(addr, &old).await.is_err());
     wait_error(&metrics, "tls_handshake").await;
+}
+
+const ECDSA_CHACHA: &str = "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256";
+const ECDSA_AES128: &str = "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256";
+const ECDSA_AES256: &str = "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384";
+
+#[tokio::test]
+async fn ssl_cipher_suites_restricts_the_suites_in_its_order() {
+    let pki = Pki::new();
+    let mut settings = pki.server("test-ec-key.pkcs8.pem");
+    settings.supported_protocols = vec![TlsVersion::Tls12, TlsVersion::Tls13];
+    settings.cipher_suites = [ECDSA_CHACHA, ECDSA_AES128, "TLS_AES_128_GCM_SHA256"]
+        .map(|n| CipherSuite::parse(n).unwrap())
+        .to_vec();
+    let (addr, metrics) = start(settings).await;
+
+    let tls12 = &rustls::version::TLS12;
+    let only_allowed = pki.client_offering(false, tls12, &[ECDSA_AES128]);
+    assert_eq!(exchange(addr, &only_allowed).await.unwrap(), PYLOGBEAT_ACKS);
+    assert_eq!(negotiated(addr, &only_allowed).await.unwrap(), ECDSA_AES128);
+
+    // The client prefers AES-256, then AES-128, then ChaCha: the server's order wins.
+    let preferring = pki.client_offering(false, tls12, &[ECDSA_AES256, ECDSA_AES128, ECDSA_CHACHA]);
+    assert_eq!(negotiated(addr, &preferring).await.unwrap(), ECDSA_CHACHA);
+
+    let tls13 = pki.client_offering(false, &rustls::version::TLS13, &["TLS_AES_128_GCM_SHA256"]);
+    assert_eq!(exchange(addr, &tls13).await.unwrap(), PYLOGBEAT_ACKS);
+
+    let refused = pki.client_offering(false, tls12, &[ECDSA_AES256]);
+    assert!(exchange(addr, &refused).await.is_err());
+    let refused13 =
+        pki.client_offering(false, &rustls::version::TLS13, &["TLS_AES_256_GCM_SHA384"]);
+    assert!(exchange(addr, &refused13).await.is_err());
+    let m = wait_errors(&metrics, "tls_handshake", 2).await;
+    assert_eq!(m.errors["tls_handshake"], 2);
+}
+
+/// The server's view of a handshake with `connector`.
+async fn tls_peer(settings: &TlsSettings, connector: &TlsConnector) -> TlsPeer {
+    let acceptor = acceptor(settings).unwrap();
+    let (client_io, server_io) = tokio::io::duplex(64 * 1024);
+    let name = ServerName::try_from("localhost").unwrap();
+    let (server, client) = tokio::join!(
+        acceptor.accept(server_io),
+        connector.connect(name, client_io)
+    );
+    client.unwrap();
+    TlsPeer::of(server.unwrap().get_ref().1)
+}
+
+#[tokio::test]
+async fn the_tls_peer_is_read_from_the_session() {
+    let pki = Pki::new();
+    let mut settings = pki.server("test-ec-key.pkcs8.pem");
+    settings.certificate_authorities = vec![pki.path("ca.pem")];
+    settings.client_authentication = Some(ClientAuthentication::Optional);
+    assert_eq!(
+        tls_peer(&settings, &pki.client(true, &rustls::version::TLS13)).await,
+        TlsPeer::Verified {
+            protocol: "TLSv1.3",
+            // rcgen's default subject.
+            subject: "CN=rcgen self signed cert".into(),
+            cipher_suite: "TLS_AES_256_GCM_SHA384".into(),
+        }
+    );
+    let tls12 = pki.client_offering(true, &rustls::version::TLS12, &[ECDSA_CHACHA]);
+    assert_eq!(
+        tls_peer(&settings, &tls12).await,
+        TlsPeer::Verified {
+            protocol: "TLSv1.2",
+            subject: "CN=rcgen self signed cert".into(),
+            cipher_suite: ECDSA_CHACHA.into(),
+        }
+    );
+    assert_eq!(
+        tls_peer(&settings, &pki.client(false, &rustls::version::TLS13)).await,
+        TlsPeer::Unverified
+    );
 }
 
 #[tokio::test]
