@@ -620,6 +620,62 @@ fn syslog_tags_and_first_byte_alternations_agree_with_oniguruma() {
     }
 }
 
+/// Lines ruled out because the pattern's first item (SYSLOGLINE's timestamp, which gives no
+/// literal to search) occurs nowhere in them (`src/filters/grok/required.rs`, the head): no
+/// timestamp at all, timestamps at odd offsets and after other candidates, near misses of
+/// both shapes, non-ASCII bytes next to a month name; every prefix and one-byte replacement.
+#[test]
+fn lines_without_the_first_item_agree_with_oniguruma() {
+    const PATTERNS: &[&str] = &[
+        "%{SYSLOGLINE}",
+        "%{SYSLOGTIMESTAMP:t} %{NOTSPACE:w}",
+        "(?:%{MONTH:m}|%{YEAR:y})-%{INT:i} %{GREEDYDATA:rest}",
+    ];
+    const LINES: &[&str] = &[
+        "web-01 sshd[4242]: Accepted publickey for deploy from 10.1.2.3 port 52144 ssh2",
+        "x Nov 24 16:25:56 web-01 sshd[4242]: Accepted",
+        "0123456 Nov 24 16:25:56 h p: m",
+        "Nov 24 16:25 Dec 3 16:25:56 h m",
+        "Nov 24 1625:56 h x",
+        "Novv 24 16:25:56 h x",
+        "Nov 2416:25:56 h x",
+        "Jan Feb Mar 1 2 3 12:3 h",
+        "2026-11-24T16:25 h m",
+        "2026-11-2416:25:56 h m",
+        "26-11-24 16:2556 h m",
+        "x 2026-1-24T16:25:56Z h m",
+        "é Nov 24 16:25:56 é p: m",
+        "Nové 24 16:25:56 h m",
+        "May-12 m",
+        "2026-7 x",
+    ];
+    for mode in [EcsCompatibility::Disabled, EcsCompatibility::V1] {
+        let Libraries {
+            ours: library,
+            oracle: oracle_library,
+            ..
+        } = libraries(mode);
+        let mut tally = Tally::default();
+        let mut rng = Rng(0x3c6e_f372_fe94_f82b);
+        for pattern in PATTERNS {
+            let oracle = Oracle::new(pattern, &oracle_library).unwrap();
+            let ours = Ours::new(pattern, &library);
+            tally.compare_generated(pattern, &library, 100, &mut rng, &ours, &oracle);
+            tally.compare_edits(pattern, LINES, b" x1:-J", &ours, &oracle);
+        }
+        let syslog = Ours::new(PATTERNS[0], &library);
+        assert!(
+            syslog.matcher.required_rejects(LINES[0]),
+            "a syslog line without a timestamp is ruled out"
+        );
+        assert!(
+            tally.rejected * 4 > tally.lines - tally.matched,
+            "the head rules out many misses"
+        );
+        tally.check(&format!("lines without the first item {mode:?}"));
+    }
+}
+
 /// Each fixture file with the pattern list a configuration would use for it.
 const FIXTURES: &[(&str, &[&str])] = &[
     (
