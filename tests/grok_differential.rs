@@ -254,6 +254,34 @@ fn near_miss(line: &str, rng: &mut Rng) -> String {
     chars.into_iter().collect()
 }
 
+/// Compares each of `patterns` on `generated` lines generated from it and on `lines`, every
+/// prefix of them and every one-byte replacement by `replacements`.
+fn compare_patterns(
+    libraries: &Libraries,
+    patterns: &[&str],
+    generated: usize,
+    seed: u64,
+    lines: &[&str],
+    replacements: &[u8],
+) -> Tally {
+    let mut tally = Tally::default();
+    let mut rng = Rng(seed);
+    for pattern in patterns {
+        let oracle = Oracle::new(pattern, &libraries.oracle).unwrap();
+        let ours = Ours::new(pattern, &libraries.ours);
+        tally.compare_generated(
+            pattern,
+            &libraries.ours,
+            generated,
+            &mut rng,
+            &ours,
+            &oracle,
+        );
+        tally.compare_edits(pattern, lines, replacements, &ours, &oracle);
+    }
+    tally
+}
+
 #[derive(Default)]
 struct Tally {
     lines: usize,
@@ -540,19 +568,15 @@ fn single_field_nodes_agree_with_oniguruma() {
         "-x \"q\"",
         "1.5x \"q\"",
     ];
-    let Libraries {
-        ours: library,
-        oracle: oracle_library,
-        ..
-    } = libraries(EcsCompatibility::Disabled);
-    let mut tally = Tally::default();
-    let mut rng = Rng(0x6a09_e667_f3bc_c909);
-    for pattern in PATTERNS {
-        let oracle = Oracle::new(pattern, &oracle_library).unwrap();
-        let ours = Ours::new(pattern, &library);
-        tally.compare_generated(pattern, &library, 150, &mut rng, &ours, &oracle);
-        tally.compare_edits(pattern, LINES, b" x1\"]", &ours, &oracle);
-    }
+    let libraries = libraries(EcsCompatibility::Disabled);
+    let tally = compare_patterns(
+        &libraries,
+        PATTERNS,
+        150,
+        0x6a09_e667_f3bc_c909,
+        LINES,
+        b" x1\"]",
+    );
     assert!(
         tally.fast * 3 > tally.matched,
         "the fast path decides many matches"
@@ -597,19 +621,15 @@ fn syslog_tags_and_first_byte_alternations_agree_with_oniguruma() {
         "[1]<a>'q' m",
     ];
     for mode in [EcsCompatibility::Disabled, EcsCompatibility::V1] {
-        let Libraries {
-            ours: library,
-            oracle: oracle_library,
-            ..
-        } = libraries(mode);
-        let mut tally = Tally::default();
-        let mut rng = Rng(0xbb67_ae85_84ca_a73b);
-        for pattern in PATTERNS {
-            let oracle = Oracle::new(pattern, &oracle_library).unwrap();
-            let ours = Ours::new(pattern, &library);
-            tally.compare_generated(pattern, &library, 150, &mut rng, &ours, &oracle);
-            tally.compare_edits(pattern, LINES, b" x1:[]", &ours, &oracle);
-        }
+        let libraries = libraries(mode);
+        let tally = compare_patterns(
+            &libraries,
+            PATTERNS,
+            150,
+            0xbb67_ae85_84ca_a73b,
+            LINES,
+            b" x1:[]",
+        );
         // Most patterns here are unanchored and many lines match them only further in, where
         // the fast path (which runs from the line's start) never decides.
         assert!(
@@ -650,20 +670,16 @@ fn lines_without_the_first_item_agree_with_oniguruma() {
         "2026-7 x",
     ];
     for mode in [EcsCompatibility::Disabled, EcsCompatibility::V1] {
-        let Libraries {
-            ours: library,
-            oracle: oracle_library,
-            ..
-        } = libraries(mode);
-        let mut tally = Tally::default();
-        let mut rng = Rng(0x3c6e_f372_fe94_f82b);
-        for pattern in PATTERNS {
-            let oracle = Oracle::new(pattern, &oracle_library).unwrap();
-            let ours = Ours::new(pattern, &library);
-            tally.compare_generated(pattern, &library, 100, &mut rng, &ours, &oracle);
-            tally.compare_edits(pattern, LINES, b" x1:-J", &ours, &oracle);
-        }
-        let syslog = Ours::new(PATTERNS[0], &library);
+        let libraries = libraries(mode);
+        let tally = compare_patterns(
+            &libraries,
+            PATTERNS,
+            100,
+            0x3c6e_f372_fe94_f82b,
+            LINES,
+            b" x1:-J",
+        );
+        let syslog = Ours::new(PATTERNS[0], &libraries.ours);
         assert!(
             syslog.matcher.required_rejects(LINES[0]),
             "a syslog line without a timestamp is ruled out"
