@@ -191,6 +191,23 @@ impl Drop for Filebeat {
     }
 }
 
+/// Filebeat with `filebeat_tls` ships `lines` lines to Sluice with `beats_settings`: each
+/// arrives once and no handshake fails.
+fn ships_over_tls(beats_settings: &str, filebeat_tls: &str, lines: u64) {
+    let scene = Scene::new();
+    scene.log("app.log", 0..lines);
+    let mut sluice = scene.sluice(beats_settings, 0);
+    let filebeat = scene.filebeat(filebeat_tls);
+    scene.wait_for_lines(lines as usize, &filebeat);
+    drop(filebeat);
+    let log = sluice.terminate();
+    assert_each_once(&scene, lines, 0);
+    assert!(
+        !log.iter().any(|l| l.contains("TLS handshake failed")),
+        "{beats_settings}: {log:#?}"
+    );
+}
+
 /// Each of `app.log` lines `0..app` and `audit.log` lines `0..audit` written exactly once.
 fn assert_each_once(scene: &Scene, app: u64, audit: u64) {
     let written = scene.written();
@@ -268,19 +285,10 @@ fn filebeat_over_tls_and_mutual_tls() {
             format!("  ssl.certificate: \"{cert}\"\n  ssl.key: \"{key}\"\n"),
         ),
     ] {
-        let scene = Scene::new();
-        scene.log("app.log", 0..1_000);
-        let mut sluice = scene.sluice(&pki.server_settings(client_authentication), 0);
-        let filebeat = scene.filebeat(&format!(
-            "  ssl.certificate_authorities: [\"{ca}\"]\n{client}"
-        ));
-        scene.wait_for_lines(1_000, &filebeat);
-        drop(filebeat);
-        let log = sluice.terminate();
-        assert_each_once(&scene, 1_000, 0);
-        assert!(
-            !log.iter().any(|l| l.contains("TLS handshake failed")),
-            "{client_authentication}: {log:#?}"
+        ships_over_tls(
+            &pki.server_settings(client_authentication),
+            &format!("  ssl.certificate_authorities: [\"{ca}\"]\n{client}"),
+            1_000,
         );
     }
 }
@@ -304,17 +312,10 @@ ssl_supported_protocols => ["TLSv1.2"] ssl_cipher_suites => ["{suite}"]"#
         )
     };
 
-    let scene = Scene::new();
-    scene.log("app.log", 0..500);
-    let mut sluice = scene.sluice(&server("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"), 0);
-    let filebeat = scene.filebeat(&filebeat_tls);
-    scene.wait_for_lines(500, &filebeat);
-    drop(filebeat);
-    let log = sluice.terminate();
-    assert_each_once(&scene, 500, 0);
-    assert!(
-        !log.iter().any(|l| l.contains("TLS handshake failed")),
-        "{log:#?}"
+    ships_over_tls(
+        &server("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"),
+        &filebeat_tls,
+        500,
     );
 
     let scene = Scene::new();
@@ -347,23 +348,13 @@ fn filebeat_over_tls_with_an_encrypted_server_key() {
         "{pem}"
     );
 
-    let scene = Scene::new();
-    scene.log("app.log", 0..500);
-    let mut sluice = scene.sluice(
+    ships_over_tls(
         &format!(
             r#"ssl_enabled => true ssl_certificate => "{cert}" ssl_key => "{encrypted}"
 ssl_key_passphrase => "{passphrase}""#
         ),
-        0,
-    );
-    let filebeat = scene.filebeat(&format!("  ssl.certificate_authorities: [\"{ca}\"]\n"));
-    scene.wait_for_lines(500, &filebeat);
-    drop(filebeat);
-    let log = sluice.terminate();
-    assert_each_once(&scene, 500, 0);
-    assert!(
-        !log.iter().any(|l| l.contains("TLS handshake failed")),
-        "{log:#?}"
+        &format!("  ssl.certificate_authorities: [\"{ca}\"]\n"),
+        500,
     );
 }
 
