@@ -534,9 +534,10 @@ async fn a_node_that_accepts_but_never_answers_times_out_and_is_set_aside() {
     });
     let mut cfg = config(&prefix);
     cfg.client.hosts = vec![node().elsewhere(port), node().url.clone()];
-    cfg.client.timeout = Duration::from_secs(1);
-    // One second is short for a busy live node too: a request it answers late is resent,
-    // and idempotent ids keep that resend from making duplicates.
+    // Long enough for the live node on a machine busy with builds (at one second a CI run saw
+    // it answer four requests late), short enough to keep the test quick. Should it still
+    // answer late, the resend must not make duplicates: idempotent ids.
+    cfg.client.timeout = Duration::from_secs(3);
     cfg.idempotent_ids = true;
     let batches: Vec<Vec<Event>> = (0..5)
         .map(|b| (0..100).map(|i| log_event(b * 100 + i, now)).collect())
