@@ -5,8 +5,8 @@
 //! Logstash accepts only PKCS#8, which is a common source of confusing failures. An encrypted
 //! PKCS#8 key is decrypted with `ssl_key_passphrase` ([`encrypted_key`]); a passphrase for a
 //! key that is not encrypted is refused, as it means `ssl_key` points at another file than
-//! the one meant (Logstash fails on it too, in Netty's `EncryptedPrivateKeyInfo`). Client certificates are checked against
-//! `ssl_certificate_authorities` but their names are not (as in logstash-input-beats).
+//! the one meant. Client certificates are checked against `ssl_certificate_authorities` but
+//! their names are not (as in logstash-input-beats).
 //! `ssl_cipher_suites` narrows the provider's suites to the named ones and makes their order
 //! the server's preference, which Logstash's "listed by priorities" means. [`TlsPeer`] is
 //! what `enrich => ssl_peer_metadata` reads from a finished handshake.
